@@ -1,0 +1,63 @@
+"""Helpers shared by the actions: sending reply dicts, the channel, slot bookkeeping."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, Iterable, List
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.clock import now
+from bot.directory import Directory, get_directory
+from bot.routing import Decision
+
+logger = logging.getLogger("soudan.actions")
+
+
+def directory() -> Directory:
+    return get_directory()
+
+
+def send(dispatcher: CollectingDispatcher, message: Dict[str, Any]) -> None:
+    """Send one reply dict (see bot.replies): rich ones as custom JSON, others as text + buttons."""
+    if "custom" in message:
+        dispatcher.utter_message(json_message=message["custom"])
+    else:
+        dispatcher.utter_message(text=message["text"], buttons=message.get("buttons") or [])
+
+
+def channel_of(tracker: Tracker) -> str:
+    """The web side prefixes sender ids: ``line-`` for LINE, ``web-`` for the widget."""
+    return "line" if (tracker.sender_id or "").startswith("line-") else "web"
+
+
+def is_typed_text(text: str) -> bool:
+    """A resident's own words, not a button payload such as ``/worry_elderly``."""
+    return bool(text) and not text.startswith("/")
+
+
+def merge(values: Iterable[str], more: Iterable[str]) -> List[str]:
+    out = list(values or [])
+    for v in more or []:
+        if v and v not in out:
+            out.append(v)
+    return out
+
+
+def decision_events(tracker: Tracker, decision: Decision) -> List[SlotSet]:
+    """Slots that keep what was learnt this turn: fields, urgency, words (kept until saved)."""
+    text = tracker.latest_message.get("text") or ""
+    events = [SlotSet("fields", merge(tracker.get_slot("fields"), decision.fields))]
+    phrases = merge(tracker.get_slot("urgency_phrases"), decision.urgency_phrases)
+    levels = ("low", "medium", "high")
+    previous = tracker.get_slot("urgency") or "low"
+    level = max(previous, decision.urgency, key=levels.index)
+    events += [SlotSet("urgency", level), SlotSet("urgency_phrases", phrases)]
+    if is_typed_text(text):
+        events.append(SlotSet("worry_texts", merge(tracker.get_slot("worry_texts"), [text])))
+    return events
+
+
+def current_time():
+    return now()

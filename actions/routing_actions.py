@@ -1,0 +1,130 @@
+"""Route a worry to an agency, ask what is unclear, answer out-of-scope and hours questions."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import current_time, decision_events, directory, send
+from bot.replies import agency_card, always_open_text, crisis_message, out_of_scope_message
+from bot.hours import is_open
+from bot.routing import decide
+from bot.textnorm import looks_unusable
+
+MAX_CLARIFY_ROUNDS = 2
+
+SOGO_EXPLANATION = ("いくつかの困りごとが重なっているようです。{name}は、介護・障がい・子ども・お金など、"
+                    "分野をまたぐ相談を受けとめて、関係する窓口と一緒に支え方を考えるところです。")
+CONSENT_QUESTION = ("よければ、ここでうかがったことをまとめて、センターに伝えます。まとめは、センターの職員が"
+                    "支援を考えるためだけに使います。あなたが「はい」と言わなければ、伝えません。\n伝えてもよいですか。")
+ANYTHING_ELSE = "ほかにも気になることはありますか。"
+
+ASK_WHO = {"text": "もう少し教えてください。どなたのことで困っていますか。",
+           "buttons": [{"title": "自分のこと", "payload": '/clarify_answer{"about": "self"}'},
+                       {"title": "家族のこと", "payload": '/clarify_answer{"about": "family"}'},
+                       {"title": "近所・知り合いのこと", "payload": '/clarify_answer{"about": "neighbour"}'}]}
+ASK_WHAT = {"text": "いちばん困っていることに近いものはどれですか。自由に書いても大丈夫です。",
+            "buttons": [{"title": "高齢・介護", "payload": "/worry_elderly"},
+                        {"title": "障がい・こころの病気", "payload": "/worry_disability"},
+                        {"title": "子ども・子育て・妊娠", "payload": "/worry_child"},
+                        {"title": "お金・仕事・借金", "payload": "/worry_poverty"},
+                        {"title": "うまく言えない・分からない", "payload": "/dont_know"}]}
+
+
+def sogo_messages(when) -> List[dict]:
+    sogo = directory().agency("sogo")
+    card = agency_card(sogo, when, intro=SOGO_EXPLANATION.format(name=sogo.name))
+    ask = {"text": CONSENT_QUESTION,
+           "buttons": [{"title": "はい、伝えてください", "payload": "/affirm"},
+                       {"title": "いいえ、電話番号だけでいい", "payload": "/deny"}]}
+    return [card, ask]
+
+
+def single_agency_messages(slug: str, when) -> List[dict]:
+    agency = directory().agency(slug)
+    messages = [agency_card(agency, when, intro="こちらの窓口が相談にのってくれます。")]
+    if not is_open(agency, when):
+        messages.append({"text": always_open_text(directory())})
+    messages.append({"text": ANYTHING_ELSE,
+                     "buttons": [{"title": "ある", "payload": "/affirm"}, {"title": "ない", "payload": "/deny"}]})
+    return messages
+
+
+class ActionRouteWorry(Action):
+    """Decide where a worry goes (bot.routing.decide) and answer with the agency, the
+    総合相談支援センター path with a consent question, or a clarifying question."""
+
+    def name(self) -> Text:
+        return "action_route_worry"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
+        parse = tracker.latest_message or {}
+        text = parse.get("text") or ""
+        intent = (parse.get("intent") or {}).get("name")
+        if intent == "nlu_fallback" and looks_unusable(text):
+            dispatcher.utter_message(response="utter_cannot_use")
+            return []
+        decision = decide(parse, tracker.get_slot("fields") or [])
+        when = current_time()
+        events = decision_events(tracker, decision)
+        route = decision.route
+        rounds = int(tracker.get_slot("clarify_round") or 0)
+        if route == "clarify" and rounds >= MAX_CLARIFY_ROUNDS:
+            route = "sogo"
+            decision.reason = "確認の質問を2回しても分野がはっきりしない相談"
+        if route == "emergency":
+            send(dispatcher, crisis_message(directory(), decision.crisis_kinds))
+            dispatcher.utter_message(response="utter_offer_continue")
+            return events + [SlotSet("urgent", True), SlotSet("crisis_kinds", decision.crisis_kinds)]
+        if route == "out_of_scope":
+            send(dispatcher, out_of_scope_message(directory()))
+            return events
+        if route == "clarify":
+            send(dispatcher, ASK_WHO if rounds == 0 and not tracker.get_slot("about") else ASK_WHAT)
+            return events + [SlotSet("clarify_round", rounds + 1), SlotSet("pending", "clarify")]
+        events += [SlotSet("route", route), SlotSet("route_reason", decision.reason),
+                   SlotSet("clarify_round", 0)]
+        if route == "sogo":
+            for message in sogo_messages(when):
+                send(dispatcher, message)
+            return events + [SlotSet("pending", "consent")]
+        for message in single_agency_messages(route, when):
+            send(dispatcher, message)
+        return events + [SlotSet("pending", "more")]
+
+
+class ActionOutOfScope(Action):
+    def name(self) -> Text:
+        return "action_out_of_scope"
+
+    def run(self, dispatcher, tracker, domain):
+        send(dispatcher, out_of_scope_message(directory()))
+        return []
+
+
+class ActionHours(Action):
+    """Hours of the agency suggested last (or 総合相談支援センター), open now or not;
+    outside hours always the 24-hour lines."""
+
+    def name(self) -> Text:
+        return "action_hours"
+
+    def run(self, dispatcher, tracker, domain):
+        slug = tracker.get_slot("route")
+        agency = directory().agencies.get(slug) if slug else None
+        agency = agency or directory().agency("sogo")
+        when = current_time()
+        send(dispatcher, agency_card(agency, when))
+        if not is_open(agency, when):
+            send(dispatcher, {"text": always_open_text(directory())})
+        return []
+
+
+class ActionClearPending(Action):
+    def name(self) -> Text:
+        return "action_clear_pending"
+
+    def run(self, dispatcher, tracker, domain):
+        return [SlotSet("pending", None)]

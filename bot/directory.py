@@ -1,0 +1,269 @@
+"""Load and validate the agency directory and the hotline list (the single source of truth).
+
+Both files live in ``directory/``. A missing phone, a malformed number, an unknown slug or a
+forbidden line (#7119, #9999) raises ``DirectoryError`` at start-up instead of leaving a gap.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import yaml
+
+from bot import PROJECT_ROOT
+
+DIRECTORY_DIR = Path(os.environ.get("SOUDAN_DIRECTORY_DIR", PROJECT_ROOT / "directory"))
+
+REQUIRED_SLUGS = ("sogo", "city", "kakehashi", "pastel", "kodomo", "seikatsu")
+FIELD_AGENCY = {"elderly": "kakehashi", "disability": "pastel", "child": "kodomo", "poverty": "seikatsu"}
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+FORBIDDEN_NUMBERS = {"#7119", "#9999", "0570-046-556"}
+
+_SHORT_NUMBER = re.compile(r"^(1[0-9]{2}|#[0-9]{4})$")
+_LONG_NUMBER = re.compile(r"^0[0-9]{1,4}(-[0-9]{1,6}){1,2}$")
+_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+class DirectoryError(ValueError):
+    """The directory or hotline data is incomplete or malformed."""
+
+
+def check_phone_number(number: object, where: str) -> str:
+    """Return ``number`` if it is a well-formed Japanese phone number, else raise.
+
+    Accepted: 3-digit emergency numbers (110), #-numbers (#8008), and hyphenated numbers
+    starting with 0 that have 10 digits (landline, 0120, 0570) or 11 digits (050/070/080/090).
+    """
+    if not isinstance(number, str) or not number.strip():
+        raise DirectoryError(f"{where}: phone number missing")
+    if number in FORBIDDEN_NUMBERS:
+        raise DirectoryError(f"{where}: {number} must not be shown to Hokuto residents")
+    if _SHORT_NUMBER.match(number):
+        return number
+    if not _LONG_NUMBER.match(number):
+        raise DirectoryError(f"{where}: malformed phone number {number!r}")
+    digits = number.replace("-", "")
+    expected = 11 if digits[:3] in ("050", "070", "080", "090") else 10
+    if len(digits) != expected:
+        raise DirectoryError(f"{where}: {number!r} has {len(digits)} digits, expected {expected}")
+    return number
+
+
+def tel_uri(number: str) -> str:
+    """``tel:`` URI for a number as written in the data (#8008 -> tel:%238008)."""
+    return "tel:" + number.replace("-", "").replace("#", "%23")
+
+
+@dataclass(frozen=True)
+class Hours:
+    confirmed: bool
+    weekdays: Tuple[str, ...]
+    open: str
+    close: str
+    closed_note: str = ""
+
+
+@dataclass(frozen=True)
+class Agency:
+    slug: str
+    name: str
+    short_name: str
+    fields: Tuple[str, ...]
+    helps_with: str
+    address: str
+    phone: str
+    operator: str
+    operator_confirmed: bool
+    hours: Hours
+
+    @property
+    def tel(self) -> str:
+        return tel_uri(self.phone)
+
+    def card(self) -> dict:
+        """The agency as the JSON card the channels render."""
+        return {
+            "slug": self.slug,
+            "name": self.name,
+            "helps_with": self.helps_with,
+            "address": self.address,
+            "phone": self.phone,
+            "tel": self.tel,
+            "operator": self.operator,
+            "hours_confirmed": self.hours.confirmed,
+        }
+
+
+@dataclass(frozen=True)
+class Hotline:
+    id: str
+    name: str
+    number: str
+    hours: str
+    always_open: bool
+    kinds: Tuple[str, ...]
+    note: str
+    source: str
+    alt_number: Optional[str] = None
+
+    @property
+    def tel(self) -> str:
+        return tel_uri(self.number)
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "number": self.number, "tel": self.tel,
+                "hours": self.hours, "always_open": self.always_open, "note": self.note}
+
+
+@dataclass(frozen=True)
+class CityHall:
+    name: str
+    address: str
+    phone: str
+    phone_confirmed: bool
+
+
+@dataclass(frozen=True)
+class Directory:
+    agencies: Dict[str, Agency]
+    hotlines: Dict[str, Hotline]
+    crisis_sets: Dict[str, Tuple[str, ...]]
+    city_hall: CityHall
+    unconfirmed: Tuple[str, ...] = field(default=())
+
+    def agency(self, slug: str) -> Agency:
+        return self.agencies[slug]
+
+    def agency_for_field(self, field_name: str) -> Agency:
+        return self.agencies[FIELD_AGENCY[field_name]]
+
+    def crisis_lines(self, kind: str) -> List[object]:
+        """Hotlines (and local agencies, for ``agency:SLUG``) for a kind of crisis, in order."""
+        entries = []
+        for ref in self.crisis_sets.get(kind, self.crisis_sets["general"]):
+            if ref.startswith("agency:"):
+                entries.append(self.agencies[ref.split(":", 1)[1]])
+            else:
+                entries.append(self.hotlines[ref])
+        return entries
+
+    def always_open_lines(self) -> List[Hotline]:
+        return [h for h in self.hotlines.values() if h.always_open]
+
+
+def _require(mapping: dict, key: str, where: str):
+    value = mapping.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise DirectoryError(f"{where}: '{key}' missing")
+    return value
+
+
+def _parse_hours(raw: object, where: str) -> Hours:
+    if not isinstance(raw, dict):
+        raise DirectoryError(f"{where}: 'hours' missing")
+    days = tuple(_require(raw, "weekdays", where))
+    if not days or any(d not in WEEKDAYS for d in days):
+        raise DirectoryError(f"{where}: bad weekdays {days!r}")
+    opening, closing = _require(raw, "open", where), _require(raw, "close", where)
+    if not (_TIME.match(opening) and _TIME.match(closing) and opening < closing):
+        raise DirectoryError(f"{where}: bad hours {opening!r}-{closing!r}")
+    if not isinstance(raw.get("confirmed"), bool):
+        raise DirectoryError(f"{where}: hours need 'confirmed: true/false'")
+    return Hours(raw["confirmed"], days, opening, closing, raw.get("closed_note", ""))
+
+
+def parse_agencies(data: dict) -> Tuple[Dict[str, Agency], CityHall]:
+    agencies: Dict[str, Agency] = {}
+    for raw in data.get("agencies") or []:
+        slug = _require(raw, "slug", "agency")
+        where = f"agencies.yml/{slug}"
+        if slug in agencies:
+            raise DirectoryError(f"{where}: duplicate slug")
+        agencies[slug] = Agency(
+            slug=slug,
+            name=_require(raw, "name", where),
+            short_name=raw.get("short_name") or raw["name"],
+            fields=tuple(_require(raw, "fields", where)),
+            helps_with=_require(raw, "helps_with", where),
+            address=_require(raw, "address", where),
+            phone=check_phone_number(raw.get("phone"), where),
+            operator=_require(raw, "operator", where),
+            operator_confirmed=bool(raw.get("operator_confirmed")),
+            hours=_parse_hours(raw.get("hours"), where),
+        )
+    missing = [s for s in REQUIRED_SLUGS if s not in agencies]
+    if missing:
+        raise DirectoryError(f"agencies.yml: missing agencies {missing}")
+    hall = _require(data, "city_hall", "agencies.yml")
+    city_hall = CityHall(
+        name=_require(hall, "name", "city_hall"),
+        address=_require(hall, "address", "city_hall"),
+        phone=check_phone_number(hall.get("phone"), "city_hall"),
+        phone_confirmed=bool(hall.get("phone_is_main_number_confirmed")),
+    )
+    return agencies, city_hall
+
+
+def parse_hotlines(data: dict, agencies: Dict[str, Agency]) -> Tuple[Dict[str, Hotline], Dict[str, Tuple[str, ...]]]:
+    hotlines: Dict[str, Hotline] = {}
+    for raw in data.get("hotlines") or []:
+        hid = _require(raw, "id", "hotline")
+        where = f"hotlines.yml/{hid}"
+        if hid in hotlines:
+            raise DirectoryError(f"{where}: duplicate id")
+        alt = raw.get("alt_number")
+        hotlines[hid] = Hotline(
+            id=hid,
+            name=_require(raw, "name", where),
+            number=check_phone_number(str(raw.get("number") or ""), where),
+            hours=_require(raw, "hours", where),
+            always_open=bool(raw.get("always_open")),
+            kinds=tuple(raw.get("kinds") or ()),
+            note=raw.get("note", ""),
+            source=_require(raw, "source", where),
+            alt_number=check_phone_number(alt, where) if alt else None,
+        )
+    sets = {k: tuple(v) for k, v in (data.get("crisis_sets") or {}).items()}
+    if "general" not in sets:
+        raise DirectoryError("hotlines.yml: crisis_sets.general missing")
+    for kind, refs in sets.items():
+        for ref in refs:
+            known = agencies if ref.startswith("agency:") else hotlines
+            key = ref.split(":", 1)[1] if ref.startswith("agency:") else ref
+            if key not in known:
+                raise DirectoryError(f"hotlines.yml: crisis_sets.{kind} refers to unknown {ref!r}")
+    return hotlines, sets
+
+
+def list_unconfirmed(agencies: Dict[str, Agency], city_hall: CityHall) -> Tuple[str, ...]:
+    """Human-readable list of values the source did not give (for the README and start-up log)."""
+    items = []
+    for a in agencies.values():
+        if not a.hours.confirmed:
+            items.append(f"{a.slug}: hours (assumed {'/'.join(a.hours.weekdays)} {a.hours.open}-{a.hours.close})")
+        if not a.operator_confirmed:
+            items.append(f"{a.slug}: operator")
+    if not city_hall.phone_confirmed:
+        items.append("city_hall: phone is the main switchboard number")
+    return tuple(items)
+
+
+def load_directory(directory_dir: Path = DIRECTORY_DIR) -> Directory:
+    try:
+        agencies_raw = yaml.safe_load((Path(directory_dir) / "agencies.yml").read_text(encoding="utf-8"))
+        hotlines_raw = yaml.safe_load((Path(directory_dir) / "hotlines.yml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise DirectoryError(f"cannot read directory data: {exc}") from exc
+    agencies, city_hall = parse_agencies(agencies_raw or {})
+    hotlines, sets = parse_hotlines(hotlines_raw or {}, agencies)
+    return Directory(agencies, hotlines, sets, city_hall, list_unconfirmed(agencies, city_hall))
+
+
+@lru_cache(maxsize=1)
+def get_directory() -> Directory:
+    """The validated directory, loaded once per process."""
+    return load_directory()

@@ -1,0 +1,101 @@
+"""Replies built from the directory data: agency cards, crisis answers, hotline lists.
+
+Every phone number, address and hour a resident sees comes from ``directory/`` through these
+functions. Messages are dicts in Rasa's REST-channel shape; rich ones carry a ``custom`` payload
+(``type`` = agency_card / crisis / hotlines) plus a plain ``text`` any channel can show.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Iterable, List, Optional
+
+from bot.directory import Agency, Directory, Hotline
+from bot.hours import describe_hours, is_open
+
+CRISIS_HEADINGS = {
+    "suicide": "つらい気持ちを書いてくれて、ありがとうございます。あなたの命がいちばん大切です。いま、ひとりで抱えずに電話してください。",
+    "violence": "あなたの安全がいちばん大切です。いま危ないときは、すぐ110番に電話してください。",
+    "child_abuse": "お子さんの安全がいちばん大切です。ひとりで抱えずに、いますぐ相談してください。叩いてしまいそうなときも相談できます。",
+    "danger": "命に関わるかもしれません。倒れている・意識がないときは、すぐ119番に電話してください。",
+    "lifeline": "いまの暮らしを守るために、すぐ相談してください。",
+    "general": "いま危ない状況でしたら、すぐに電話してください。",
+}
+
+
+def agency_text(agency: Agency, hours_text: str = "") -> str:
+    lines = [f"【{agency.name}】", agency.helps_with, f"住所：{agency.address}", f"電話：{agency.phone}"]
+    if hours_text:
+        lines.append(hours_text)
+    return "\n".join(lines)
+
+
+def agency_card(agency: Agency, when: datetime, intro: str = "") -> dict:
+    """The card of one agency, with a sentence on its hours and whether it is open now."""
+    hours_text = describe_hours(agency, when)
+    card = dict(agency.card(), hours_text=hours_text, open_now=is_open(agency, when))
+    text = (intro + "\n" if intro else "") + agency_text(agency, hours_text)
+    return {"text": text, "custom": {"type": "agency_card", "intro": intro, "agency": card, "text": text}}
+
+
+def _line_entry(entry) -> dict:
+    if isinstance(entry, Agency):
+        return {"id": f"agency:{entry.slug}", "name": entry.name, "number": entry.phone, "tel": entry.tel,
+                "hours": "受付時間内", "always_open": False, "note": entry.helps_with}
+    return entry.as_dict()
+
+
+def _lines_text(lines: Iterable[dict]) -> str:
+    return "\n".join(f"・{l['name']}：{l['number']}（{l['hours']}）" for l in lines)
+
+
+def crisis_message(directory: Directory, kinds: Iterable[str]) -> dict:
+    """The crisis answer: short, first, with the lines for the kinds of crisis found."""
+    kinds = [k for k in kinds if k in CRISIS_HEADINGS] or ["general"]
+    lines: List[dict] = []
+    for kind in kinds:
+        for entry in directory.crisis_lines(kind):
+            line = _line_entry(entry)
+            if line["id"] not in {l["id"] for l in lines}:
+                lines.append(line)
+    heading = CRISIS_HEADINGS[kinds[0]]
+    text = heading + "\n" + _lines_text(lines)
+    return {"text": text, "custom": {"type": "crisis", "kinds": kinds, "heading": heading, "lines": lines,
+                                     "text": text}}
+
+
+def hotlines_message(directory: Directory, intro: str = "緊急のときや、夜間・休日の相談先です。") -> dict:
+    """Every always-open line first, then the ones with limited hours."""
+    ordered = sorted(directory.hotlines.values(), key=lambda h: (not h.always_open,))
+    lines = [h.as_dict() for h in ordered]
+    text = intro + "\n" + _lines_text(lines)
+    return {"text": text, "custom": {"type": "hotlines", "heading": intro, "lines": lines, "text": text}}
+
+
+def always_open_text(directory: Directory) -> str:
+    """Short list of 24-hour lines, for answers given outside office hours."""
+    lines = [h.as_dict() for h in directory.always_open_lines() if "suicide" in h.kinds or "violence" in h.kinds
+             or "child_abuse" in h.kinds or "lifeline" in h.kinds]
+    return "夜間や休日で急ぐときは、24時間の窓口があります。\n" + _lines_text(lines)
+
+
+def out_of_scope_message(directory: Directory) -> dict:
+    hall = directory.city_hall
+    text = (f"ごめんなさい。ここでは、暮らしの困りごとの相談先をご案内しています。\n"
+            f"税金、ごみ、バス、マイナンバーカードなど市の手続きのことは、{hall.name}（電話：{hall.phone}）に"
+            f"お問い合わせください。\n困りごとがあれば、いつでも書いてください。")
+    return {"text": text}
+
+
+def service_unavailable_text(directory: Directory, crisis_kinds: Optional[Iterable[str]] = None) -> str:
+    """What the web side says when the assistant cannot answer: always a number to call."""
+    sogo = directory.agency("sogo")
+    text = (f"ごめんなさい。いま案内の仕組みがうまく動いていません。\n"
+            f"お急ぎの相談は、{sogo.name}（電話：{sogo.phone}）にお電話ください。\n"
+            f"命に関わるときは、110番（警察）・119番（救急）へ。")
+    if crisis_kinds:
+        text = crisis_message(directory, crisis_kinds)["text"] + "\n\n" + text
+    return text
+
+
+def lines_for(hotlines: Iterable[Hotline]) -> List[dict]:
+    return [h.as_dict() for h in hotlines]

@@ -1,0 +1,168 @@
+"""The handoff store: one SQLite file in WAL mode, accessed only through sqlite-utils.
+
+The schema is created and migrated at start-up (``open_store``). A handoff is committed by
+``create_handoff`` before its reference number is returned, so a number shown to a resident
+always exists in the file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+from pathlib import Path
+from typing import Callable, Iterable, List, Optional
+
+import sqlite_utils
+
+from bot import PROJECT_ROOT
+from bot.clock import now
+
+DEFAULT_DB = PROJECT_ROOT / "var" / "soudan.db"
+BUSY_TIMEOUT_SECONDS = 15
+
+
+class StoreError(RuntimeError):
+    """The store could not be read or written (disk full, read-only file, locked too long)."""
+
+
+def db_path() -> Path:
+    return Path(os.environ.get("SOUDAN_DB") or DEFAULT_DB)
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    db["handoffs"].create(
+        {
+            "id": int,
+            "ref": str,
+            "created_at": str,
+            "channel": str,
+            "consent": str,
+            "urgency": str,
+            "urgent": int,
+            "fields": str,
+            "main_field": str,
+            "status": str,
+            "summary": str,
+            "resident_text": str,
+        },
+        pk="id",
+        not_null={"ref", "created_at", "channel", "consent", "urgency", "status", "summary"},
+        defaults={"status": "new", "urgent": 0},
+    )
+    db["handoffs"].create_index(["ref"], unique=True)
+    db["handoffs"].create_index(["created_at"])
+    db["handoffs"].create_index(["status"])
+
+
+# Append new migrations at the end; never edit one that has shipped.
+MIGRATIONS: List[Callable[[sqlite_utils.Database], None]] = [_migration_1]
+
+
+def connect(path: Optional[Path] = None) -> sqlite_utils.Database:
+    """Open the database file with a busy timeout, WAL mode and foreign keys on."""
+    path = Path(path or db_path())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
+    db = sqlite_utils.Database(conn)
+    db.execute("PRAGMA foreign_keys = ON")
+    if db.journal_mode != "wal":
+        db.enable_wal()
+    return db
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Apply pending migrations; return the schema version."""
+    if "schema_version" not in db.table_names():
+        db["schema_version"].insert({"id": 1, "version": 0}, pk="id")
+    version = db["schema_version"].get(1)["version"]
+    for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+        with db.conn:
+            migration(db)
+            db["schema_version"].update(1, {"version": number})
+    return len(MIGRATIONS)
+
+
+def open_store(path: Optional[Path] = None) -> sqlite_utils.Database:
+    """Connect and migrate: the one call every process makes at start-up."""
+    try:
+        db = connect(path)
+        migrate(db)
+        return db
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open the handoff store: {exc}") from exc
+
+
+def _check_digit(digits: str) -> str:
+    """Luhn check digit, so a number misheard on the phone is noticed."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return str((10 - total % 10) % 10)
+
+
+def new_reference() -> str:
+    """A reference number easy to read out: 7 digits, the last a check digit (``482-9135``)."""
+    body = f"{secrets.randbelow(10**6):06d}"
+    digits = body + _check_digit(body)
+    return f"{digits[:3]}-{digits[3:]}"
+
+
+def is_valid_reference(ref: str) -> bool:
+    digits = ref.replace("-", "")
+    return len(digits) == 7 and digits.isdigit() and _check_digit(digits[:6]) == digits[6]
+
+
+def create_handoff(
+    db: sqlite_utils.Database,
+    *,
+    channel: str,
+    consent: bool,
+    urgency: str,
+    urgent: bool,
+    fields: Iterable[str],
+    main_field: Optional[str],
+    summary: dict,
+    resident_text: Optional[str] = None,
+) -> str:
+    """Insert one handoff, committed, and return its reference number.
+
+    Without consent the record is minimal: no resident text, whatever the caller passed."""
+    if channel not in ("web", "line"):
+        raise ValueError(f"unknown channel {channel!r}")
+    for _ in range(20):
+        ref = new_reference()
+        record = {
+            "ref": ref,
+            "created_at": now().isoformat(timespec="seconds"),
+            "channel": channel,
+            "consent": "yes" if consent else "no",
+            "urgency": urgency,
+            "urgent": 1 if urgent else 0,
+            "fields": json.dumps(list(fields), ensure_ascii=False),
+            "main_field": main_field,
+            "status": "new",
+            "summary": json.dumps(dict(summary, reception=dict(summary.get("reception", {}), ref=ref)),
+                                  ensure_ascii=False),
+            "resident_text": resident_text if consent else None,
+        }
+        try:
+            with db.conn:
+                db["handoffs"].insert(record)
+            return ref
+        except sqlite3.IntegrityError:
+            continue  # reference number already taken: draw again
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot save the handoff: {exc}") from exc
+    raise StoreError("no free reference number after 20 draws")
+
+
+def get_handoff(db: sqlite_utils.Database, ref: str) -> Optional[dict]:
+    rows = list(db["handoffs"].rows_where("ref = ?", [ref]))
+    if not rows:
+        return None
+    row = dict(rows[0])
+    row["fields"] = json.loads(row["fields"] or "[]")
+    row["summary"] = json.loads(row["summary"] or "{}")
+    return row

@@ -1,0 +1,126 @@
+"""The handoff summary, laid out like the 相談受付票 (shared/reference/intake-summary.md).
+
+``build_summary`` makes the JSON stored in ``handoffs.summary``; ``read_back_text`` is what the
+resident sees before confirming; ``redact`` masks contact details in free text.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Iterable, List, Optional
+
+from bot.fields import FIELD_LABELS, FIELD_ROUTE
+from bot.form_answers import SKIPPED
+
+CONSENT_LABELS = {"yes": "同意あり", "no": "同意なし", "not_asked": "未確認"}
+URGENCY_LABELS = {"high": "高", "medium": "中", "low": "低"}
+
+_PHONE_IN_TEXT = re.compile(r"0\d{1,4}[-‐－ー−\s]?\d{1,4}[-‐－ー−\s]?\d{3,4}")
+_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+
+
+def redact(text: str) -> str:
+    """Mask phone numbers and e-mail addresses in a resident's own words."""
+    return _EMAIL_IN_TEXT.sub("［メール］", _PHONE_IN_TEXT.sub("［電話番号］", text))
+
+
+def _answer(value: Optional[str]) -> Optional[str]:
+    return None if value in (None, "", SKIPPED) else value
+
+
+def suggested_agency(fields: List[str], route: str) -> str:
+    """Where the case goes: 総合相談支援センター for complex cases, else the field's agency."""
+    if route in FIELD_ROUTE.values():
+        return route
+    return "sogo"
+
+
+def build_summary(
+    *,
+    received_at: datetime,
+    channel: str,
+    consent: str,
+    fields: List[str],
+    main_field: Optional[str],
+    urgency: str,
+    urgency_phrases: Iterable[str],
+    crisis_kinds: Iterable[str],
+    route: str,
+    route_reason: str,
+    agency_name: str,
+    slots: dict,
+) -> dict:
+    """One record per handoff. Without consent only the anonymous minimum is kept:
+    fields, urgency, channel and time."""
+    summary = {
+        "reception": {
+            "received_at": received_at.isoformat(timespec="seconds"),
+            "channel": channel,
+            "anonymous": not _answer(slots.get("contact_name")),
+        },
+        "fields": {
+            "all": list(fields),
+            "labels": [FIELD_LABELS.get(f, f) for f in fields],
+            "main": main_field,
+            "main_label": FIELD_LABELS.get(main_field or "", None),
+        },
+        "urgency": {
+            "level": urgency,
+            "label": URGENCY_LABELS.get(urgency, urgency),
+            "phrases": list(urgency_phrases),
+            "crisis_kinds": list(crisis_kinds),
+            "resident_wish": None,
+        },
+        "consent": consent,
+        "consent_label": CONSENT_LABELS[consent],
+        "suggested_agency": {"slug": suggested_agency(fields, route), "name": agency_name,
+                             "reason": route_reason},
+    }
+    if consent != "yes":
+        return summary
+    summary["urgency"]["resident_wish"] = _answer(slots.get("wish_urgency"))
+    summary["consulter"] = {"type": _answer(slots.get("consulter")),
+                            "relation": _answer(slots.get("consulter_relation"))}
+    summary["subject"] = {"age_band": _answer(slots.get("subject_age")),
+                          "living": _answer(slots.get("subject_living"))}
+    summary["household"] = _household(slots)
+    summary["wish"] = {
+        "contact_method": _answer(slots.get("contact_method")),
+        "contact_time": _answer(slots.get("contact_time")),
+        "name": _answer(slots.get("contact_name")),
+        "phone": _answer(slots.get("contact_phone")),
+    }
+    return summary
+
+
+def _household(slots: dict) -> List[dict]:
+    """Members as far as told: the person concerned and, when living together, the consulter."""
+    members = []
+    if _answer(slots.get("subject_age")) or _answer(slots.get("subject_living")):
+        members.append({"role": "相談の対象の方", "age_band": _answer(slots.get("subject_age")),
+                        "living": _answer(slots.get("subject_living"))})
+    if slots.get("consulter") == "家族" and slots.get("subject_living") == "家族と同居":
+        members.append({"role": "相談者（家族・同居）", "relation": _answer(slots.get("consulter_relation"))})
+    return members
+
+
+def read_back_text(summary: dict) -> str:
+    """The summary as the resident sees it before confirming."""
+    def show(value):
+        return value or "（なし）"
+    consulter = summary.get("consulter", {})
+    subject = summary.get("subject", {})
+    wish = summary.get("wish", {})
+    who = show(consulter.get("type")) + (f"（{consulter['relation']}）" if consulter.get("relation") else "")
+    lines = [
+        "センターに伝える内容です。",
+        f"・困りごと：{'、'.join(summary['fields']['labels']) or '（くわしくはお話のなかで）'}",
+        f"・相談している人：{who}",
+        f"・困っている方：{show(subject.get('age_band'))}、{show(subject.get('living'))}",
+        f"・急ぎ具合：{show(summary['urgency'].get('resident_wish'))}",
+        f"・連絡の方法：{show(wish.get('contact_method'))}（{show(wish.get('contact_time'))}）",
+        f"・お名前：{show(wish.get('name'))}",
+        f"・電話番号：{show(wish.get('phone'))}",
+        "この内容で送ってよいですか。",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,43 @@
+"""Text normalisation shared by the NLU pipeline, the lexicons and the web side."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+_KATAKANA_START, _KATAKANA_END = ord("ァ"), ord("ヶ")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_WORD_CHAR = re.compile(r"[\w]", re.UNICODE)
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff々〆ー]")
+
+
+def normalize_text(text: str) -> str:
+    """NFKC (full-width digits/letters to half-width, half-width kana to full-width), trimmed,
+    runs of white space folded to one space."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def fold_kana(text: str) -> str:
+    """NFKC, katakana to hiragana and lower case: the form used for raw lexicon matching."""
+    chars = []
+    for ch in normalize_text(text).lower():
+        code = ord(ch)
+        chars.append(chr(code - 0x60) if _KATAKANA_START <= code <= _KATAKANA_END else ch)
+    return "".join(chars)
+
+
+def has_control_characters(text: str) -> bool:
+    """Control or bidi-override characters (newline, carriage return and tab are allowed)."""
+    return bool(_CONTROL.search(text))
+
+
+def looks_unusable(text: str) -> bool:
+    """True for messages no parser can use: emoji or punctuation only, or one Latin key held
+    down (``jjjj``, ``asasas``). Everything else goes to the NLU, whose fallback handles the rest."""
+    norm = normalize_text(text)
+    if not _WORD_CHAR.search(norm):
+        return True
+    if _JAPANESE.search(norm):
+        return False
+    letters = re.sub(r"[^a-z]", "", norm.lower())
+    return len(letters) >= 4 and len(set(letters)) <= 2
