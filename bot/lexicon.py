@@ -22,6 +22,8 @@ from bot.textnorm import fold_kana
 
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
 GAP = "…"
+RAW_ONLY = "="
+_KANA_ONLY = re.compile(r"^[\u3040-\u309f\u30a0-\u30ffー…]+$")
 RAW_GAP_CHARS = 12
 TOKEN_GAP = 6
 
@@ -38,8 +40,14 @@ class Match:
     text: str  # the words of the message that matched
 
 
+def _raw_only(entry: str) -> bool:
+    """Entries matched on the folded text only: marked with "=", or written in kana only
+    (their tokens would be arbitrary fragments)."""
+    return entry.startswith(RAW_ONLY) or bool(_KANA_ONLY.match(entry))
+
+
 def _raw_pattern(entry: str) -> re.Pattern:
-    parts = [re.escape(fold_kana(p)) for p in entry.split(GAP) if p]
+    parts = [re.escape(fold_kana(p)) for p in entry.lstrip(RAW_ONLY).split(GAP) if p]
     return re.compile(f".{{0,{RAW_GAP_CHARS}}}?".join(parts))
 
 
@@ -58,6 +66,8 @@ class Lexicon:
         compiled = []
         for label, phrases in self.entries.items():
             for phrase in phrases:
+                if _raw_only(phrase):
+                    continue
                 parts = []
                 for part in (p for p in phrase.split(GAP) if p):
                     norms = [re.escape(n) for n, _, _ in tokenizer(part)]
@@ -139,3 +149,17 @@ def field_lexicon() -> Lexicon:
 @lru_cache(maxsize=1)
 def urgency_lexicon() -> Lexicon:
     return Lexicon(_load("fields.yml")["urgency"])
+
+
+def lexicon_entities(text: str, tokens=None, tokenizer: Optional[Tokenizer] = None) -> List[dict]:
+    """Rasa-style entities from all lexicons: ``crisis_kind``, ``field`` and ``urgency``."""
+    entities = []
+    for entity_name, lexicon in (("crisis_kind", crisis_lexicon()), ("field", field_lexicon()),
+                                 ("urgency", urgency_lexicon())):
+        if tokenizer is not None and lexicon._tokenizer is not tokenizer:
+            lexicon.use_tokenizer(tokenizer)
+        for match in lexicon.find(text, tokens):
+            entities.append({"entity": entity_name, "value": match.label, "start": match.start,
+                             "end": match.end, "text": match.text, "confidence_entity": 1.0,
+                             "extractor": "LexiconEntityExtractor", "processors": []})
+    return entities

@@ -14,16 +14,44 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, List, Optional
 
+from bot.textnorm import looks_unusable
 from bot.fields import BETWEEN_FIELDS, FIELD_LABELS, FIELD_ROUTE, MAIN_FIELDS, WORRY_INTENT_FIELD
 
 # Below this the model's crisis intent alone does not open the crisis answer (the lexicon
 # always does).
-CRISIS_MIN_CONFIDENCE = 0.60
+CRISIS_MIN_CONFIDENCE = 0.80
 # The model's field intent is used alone from this confidence on ...
 FIELD_INTENT_MIN_CONFIDENCE = 0.45
 # ... and adds a second field to lexicon fields only from this one on.
-EXTRA_FIELD_MIN_CONFIDENCE = 0.80
+EXTRA_FIELD_MIN_CONFIDENCE = 0.95
 COMPLEX_MIN_CONFIDENCE = 0.50
+
+
+FALLBACK_INTENT = "nlu_fallback"
+
+
+def guard_intent(intent: dict, ranking: List[dict], entities: List[dict], text: str) -> dict:
+    """The intent after the crisis guard: any crisis positive wins, weak model crises do not.
+
+    - a ``crisis_kind`` lexicon entity makes it ``crisis`` (confidence 1.0);
+    - text no parser can use (emoji or punctuation only) becomes ``nlu_fallback``;
+    - the model's own ``crisis`` below CRISIS_MIN_CONFIDENCE falls back to the next intent;
+    - a fallback whose best guess is a confident ``crisis`` becomes ``crisis``.
+    """
+    name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
+    if any(e.get("entity") == "crisis_kind" for e in entities):
+        return {"name": "crisis", "confidence": 1.0}
+    if looks_unusable(text):
+        return {"name": FALLBACK_INTENT, "confidence": 1.0}
+    if name == "crisis" and confidence < CRISIS_MIN_CONFIDENCE:
+        runner_up = next((r for r in ranking if r.get("name") not in ("crisis", FALLBACK_INTENT, None)), None)
+        return ({"name": runner_up["name"], "confidence": runner_up["confidence"]} if runner_up
+                else {"name": FALLBACK_INTENT, "confidence": 0.0})
+    if name == FALLBACK_INTENT:
+        top = next((r for r in ranking if r.get("name") not in (FALLBACK_INTENT, None)), None)
+        if top and top["name"] == "crisis" and top.get("confidence", 0) >= CRISIS_MIN_CONFIDENCE:
+            return {"name": "crisis", "confidence": top["confidence"]}
+    return intent
 
 
 @dataclass
@@ -63,7 +91,7 @@ def _model_intent(parse: dict) -> tuple:
     guard put ``crisis`` on top."""
     ranking = parse.get("intent_ranking") or [parse.get("intent") or {}]
     for candidate in ranking:
-        if candidate.get("name") not in (None, "", "crisis", "nlu_fallback"):
+        if candidate.get("name") not in (None, "", "crisis", FALLBACK_INTENT):
             return candidate["name"], float(candidate.get("confidence") or 0.0)
     return "", 0.0
 
@@ -78,12 +106,21 @@ def _order_fields(fields: List[str], preferred: Optional[str]) -> List[str]:
     return ordered
 
 
+def _lexicon_fields(found: List[str]) -> List[str]:
+    """Fields from lexicon labels. ``child_context`` (a child's age or school stage) counts as
+    ``child`` unless the worry is the child's disability: ぱすてる serves 障がい児 alone."""
+    fields = [f for f in found if f != "child_context"]
+    if "child_context" in found and "child" not in fields and "disability" not in fields:
+        fields.append("child")
+    return fields
+
+
 def decide(parse: dict, previous_fields: Iterable[str] = ()) -> Decision:
     intent = (parse.get("intent") or {}).get("name") or ""
     confidence = float((parse.get("intent") or {}).get("confidence") or 0.0)
     model_intent, model_confidence = _model_intent(parse)
 
-    lexicon_fields = _unique(e.get("value") for e in _entities(parse, "field"))
+    lexicon_fields = _lexicon_fields(_unique(e.get("value") for e in _entities(parse, "field")))
     crisis_entities = _entities(parse, "crisis_kind")
     crisis_kinds = _unique(e.get("value") for e in crisis_entities)
     crisis_phrases = _unique(e.get("text") for e in crisis_entities)
@@ -102,7 +139,11 @@ def decide(parse: dict, previous_fields: Iterable[str] = ()) -> Decision:
     main_field = (new_fields or all_fields or [None])[0]
 
     is_crisis = bool(crisis_kinds) or (intent == "crisis" and confidence >= CRISIS_MIN_CONFIDENCE)
-    complex_intent = model_intent == "worry_complex" and model_confidence >= COMPLEX_MIN_CONFIDENCE
+    # The model's "complex" or "don't know where" does not override one clearly named field.
+    one_named_field = len([f for f in lexicon_fields if f in MAIN_FIELDS]) == 1 and not between
+    complex_intent = (model_intent == "worry_complex" and model_confidence >= COMPLEX_MIN_CONFIDENCE
+                      )
+    dont_know = model_intent == "dont_know" and not main_fields
 
     if is_crisis:
         route = "emergency"
@@ -114,9 +155,9 @@ def decide(parse: dict, previous_fields: Iterable[str] = ()) -> Decision:
     elif between:
         route = "sogo"
         reason = "制度の狭間の相談: " + "、".join(FIELD_LABELS[f] for f in between)
-    elif complex_intent or model_intent == "dont_know":
+    elif complex_intent or dont_know:
         route = "sogo"
-        reason = "相談先が分からない相談" if model_intent == "dont_know" else "複合的な相談（分類モデル）"
+        reason = "相談先が分からない相談" if dont_know else "複合的な相談（分類モデル）"
     elif main_fields:
         route = FIELD_ROUTE[main_fields[0]]
         reason = "1つの分野: " + FIELD_LABELS[main_fields[0]]

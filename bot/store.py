@@ -55,8 +55,71 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     db["handoffs"].create_index(["status"])
 
 
+def _migration_2_staff(db: sqlite_utils.Database) -> None:
+    """Staff review (issue 6): accounts, server-side sessions, the audit log, the append-only
+    case history, and the columns staff work with on ``handoffs``.
+
+    Written to be idempotent (IF NOT EXISTS, columns added only when missing) because the action
+    server and the web side may both migrate the same file at start-up."""
+    existing = {c.name for c in db["handoffs"].columns}
+    for column in ("assignee", "connected_agency", "status_changed_at", "text_purged_at"):
+        if column not in existing:
+            db.execute(f"ALTER TABLE handoffs ADD COLUMN {column} TEXT")
+    db.executescript("""
+        CREATE TABLE IF NOT EXISTS staff_users (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('staff', 'admin')),
+            disabled INTEGER NOT NULL DEFAULT 0,
+            failed_logins INTEGER NOT NULL DEFAULT 0,
+            locked_until TEXT,
+            created_at TEXT NOT NULL,
+            last_login_at TEXT
+        );
+        CREATE TABLE IF NOT EXISTS staff_sessions (
+            token_hash TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES staff_users(id),
+            created_at TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            ended_at TEXT
+        );
+        CREATE TABLE IF NOT EXISTS audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            username TEXT,
+            action TEXT NOT NULL,
+            target TEXT,
+            detail TEXT,
+            ip TEXT
+        );
+        CREATE INDEX IF NOT EXISTS idx_audit_log_at ON audit_log(at);
+        CREATE TABLE IF NOT EXISTS handoff_events (
+            id INTEGER PRIMARY KEY,
+            handoff_id INTEGER NOT NULL REFERENCES handoffs(id),
+            at TEXT NOT NULL,
+            username TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            from_status TEXT,
+            to_status TEXT,
+            agency TEXT,
+            assignee TEXT,
+            note TEXT
+        );
+        CREATE INDEX IF NOT EXISTS idx_handoff_events_handoff ON handoff_events(handoff_id);
+        CREATE TRIGGER IF NOT EXISTS handoff_events_no_update BEFORE UPDATE ON handoff_events
+            BEGIN SELECT RAISE(ABORT, 'handoff_events is append-only'); END;
+        CREATE TRIGGER IF NOT EXISTS handoff_events_no_delete BEFORE DELETE ON handoff_events
+            BEGIN SELECT RAISE(ABORT, 'handoff_events is append-only'); END;
+        CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+        CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+    """)
+
+
 # Append new migrations at the end; never edit one that has shipped.
-MIGRATIONS: List[Callable[[sqlite_utils.Database], None]] = [_migration_1]
+MIGRATIONS: List[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2_staff]
 
 
 def connect(path: Optional[Path] = None) -> sqlite_utils.Database:

@@ -1,0 +1,84 @@
+# Hokuto City consultation referral assistant.
+#   make run    set up if needed, train if needed, start everything on http://127.0.0.1:8000
+#   make test   set up if needed, then every test (pytest, rasa data validate, rasa test stories)
+#   make eval   routing evaluation (DATA=..., OUT=...)
+#   make bench  load and latency benchmarks (not part of make test)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+RASA_VENV := .venv-rasa
+WEB_VENV := .venv-web
+RASA_PY := $(RASA_VENV)/bin/python
+WEB_PY := $(WEB_VENV)/bin/python
+MODEL := models/soudan.tar.gz
+TRAINING_INPUTS := $(shell find data -name '*.yml' 2>/dev/null) domain.yml config.yml bot/rasa_components.py
+DATA ?= tests/data/routing_eval.jsonl
+OUT ?= reports/eval.json
+
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 2
+export TF_INTER_OP_PARALLELISM_THREADS := 1
+export TF_INTRA_OP_PARALLELISM_THREADS := 2
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help setup run test eval bench train validate test-stories pytest system-deps staff-user clean
+
+help:
+	@echo "make run | make test | make eval [DATA=..] [OUT=..] | make bench | make staff-user USER=.. ROLE=staff|admin"
+
+$(RASA_VENV)/.installed: requirements/rasa.txt requirements/rasa-constraints.txt
+	@test -x $(RASA_PY) || $$(scripts/find-python 3.10) -m venv $(RASA_VENV)
+	$(RASA_PY) -m pip install -q --upgrade "pip==24.0"
+	$(RASA_PY) -m pip install -q -r requirements/rasa.txt -c requirements/rasa-constraints.txt
+	@touch $@
+
+$(WEB_VENV)/.installed: requirements/web.txt requirements/web-constraints.txt
+	@test -x $(WEB_PY) || $$(scripts/find-python 3.11) -m venv $(WEB_VENV)
+	$(WEB_PY) -m pip install -q -r requirements/web.txt -c requirements/web-constraints.txt
+	@touch $@
+
+setup: $(RASA_VENV)/.installed $(WEB_VENV)/.installed
+
+# Chromium and Japanese fonts for the browser tests (Debian packages).
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
+	  echo "Installing chromium and fonts-noto-cjk..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+$(MODEL): $(TRAINING_INPUTS) | $(RASA_VENV)/.installed
+	@mkdir -p models var
+	@echo "Training the model (a few minutes on 2 cores)..."
+	@start=$$(date +%s); \
+	$(RASA_VENV)/bin/rasa train --fixed-model-name soudan --out models --quiet > var/train.log 2>&1 \
+	  || { tail -40 var/train.log; exit 1; }; \
+	echo "Trained in $$(( $$(date +%s) - start )) s (log: var/train.log)"
+
+train: $(MODEL)
+
+run: setup $(MODEL)
+	$(WEB_PY) -m bot.runner
+
+validate: setup
+	$(RASA_VENV)/bin/rasa data validate --quiet
+
+test-stories: setup $(MODEL)
+	$(RASA_VENV)/bin/rasa test core --model $(MODEL) --stories tests/stories \
+	  --fail-on-prediction-errors --out results/stories --quiet
+
+pytest: setup system-deps $(MODEL)
+	$(WEB_PY) -m pytest -q tests
+
+test: setup system-deps $(MODEL) validate test-stories pytest
+
+eval: setup $(MODEL)
+	$(RASA_PY) -m bot.evaluate --data $(DATA) --out $(OUT)
+
+bench: setup $(MODEL)
+	$(WEB_PY) -m tests.bench.run
+
+staff-user: setup
+	$(WEB_PY) -m bot.web.staff.accounts create --username "$(USER)" --role "$(or $(ROLE),staff)"
+
+clean:
+	rm -rf models var/run results

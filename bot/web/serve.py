@@ -1,0 +1,35 @@
+"""Serve the web side with waitress (a production WSGI server): ``python -m bot.web.serve``."""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from waitress import serve
+
+from bot.directory import DirectoryError
+from bot.store import StoreError, open_store
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "16")))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from bot.web import create_app
+    try:
+        app = create_app()
+        open_store().conn.close()
+    except (DirectoryError, StoreError) as exc:
+        print(f"web side cannot start: {exc}", file=sys.stderr)
+        return 2
+    serve(app, host=args.host, port=args.port, threads=args.threads, ident="soudan",
+          connection_limit=200, channel_timeout=30, clear_untrusted_proxy_headers=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

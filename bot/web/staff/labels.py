@@ -1,0 +1,86 @@
+"""Japanese labels for the staff pages (one place, so the queue, detail, CSV and stats agree)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from bot.fields import ALL_FIELDS, FIELD_LABELS
+
+STATUSES = ("new", "in_progress", "connected", "closed")
+STATUS_LABELS = {"new": "新規", "in_progress": "対応中", "connected": "つないだ", "closed": "終結"}
+# Allowed moves: 新規 -> 対応中 -> つないだ (to an agency) -> 終結; a case can be taken up again.
+TRANSITIONS = {
+    "new": ("in_progress",),
+    "in_progress": ("connected", "closed"),
+    "connected": ("closed", "in_progress"),
+    "closed": ("in_progress",),
+}
+URGENCIES = ("high", "medium", "low")
+URGENCY_LABELS = {"high": "高", "medium": "中", "low": "低"}
+CHANNELS = ("web", "line")
+CHANNEL_LABELS = {"web": "ウェブ", "line": "LINE"}
+CONSENT_LABELS = {"yes": "同意あり", "no": "同意なし", "not_asked": "未確認"}
+ROLE_LABELS = {"staff": "職員", "admin": "管理者"}
+CRISIS_LABELS = {
+    "suicide": "自殺・死にたい気持ち",
+    "violence": "暴力",
+    "child_abuse": "子どもへの虐待",
+    "danger": "身の危険",
+    "lifeline": "ライフライン（食べ物・電気・住まい）",
+}
+FIELDS = ALL_FIELDS
+NO_FIELD = "none"
+NO_FIELD_LABEL = "分野なし"
+EVENT_LABELS = {"status": "状態の変更", "note": "メモ", "assign": "担当の変更", "purge": "保存期間による削除"}
+AUDIT_ACTION_LABELS = {
+    "login_ok": "ログイン",
+    "login_failed": "ログイン失敗",
+    "login_locked": "ロック中のログイン",
+    "account_locked": "アカウントをロック",
+    "logout": "ログアウト",
+    "session_expired": "時間切れでログアウト",
+    "view_queue": "一覧を表示",
+    "view_handoff": "受付票を表示",
+    "view_stats": "統計を表示",
+    "view_audit": "操作記録を表示",
+    "view_accounts": "アカウント一覧を表示",
+    "export_csv": "CSVを出力",
+    "status_change": "状態を変更",
+    "note_add": "メモを追加",
+    "assign": "担当を変更",
+    "purge": "保存期間を過ぎた記録を削除",
+    "account_create": "アカウントを作成",
+    "account_disable": "アカウントを停止",
+    "account_enable": "アカウントを再開",
+    "account_unlock": "ロックを解除",
+    "account_password": "パスワードを変更",
+    "denied": "権限のない操作",
+}
+WEEKDAYS_JA = "月火水木金土日"
+
+
+def field_label(code: Optional[str]) -> str:
+    if not code or code == NO_FIELD:
+        return NO_FIELD_LABEL
+    return FIELD_LABELS.get(code, code)
+
+
+def format_datetime(value: Optional[str]) -> str:
+    """``2026-11-30T10:00:00+09:00`` -> ``2026年11月30日（月）10:00``; unreadable values as they are."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{moment.year}年{moment.month}月{moment.day}日（{WEEKDAYS_JA[moment.weekday()]}）{moment:%H:%M}"
+
+
+def format_date(value: Optional[str]) -> str:
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{moment.year}年{moment.month}月{moment.day}日"

@@ -1,0 +1,266 @@
+"""Staff-side reads and writes on the handoff store: the queue, one case, the workflow with its
+append-only history, retention and weekly statistics. Used by the pages and the CLIs."""
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from dataclasses import asdict, dataclass, fields as dc_fields
+from datetime import date, datetime, timedelta
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+
+import sqlite_utils
+
+from bot.clock import now
+from bot.web.staff.labels import (CHANNELS, FIELDS, NO_FIELD, STATUSES, TRANSITIONS, URGENCIES)
+
+PAGE_SIZE = 50
+NOTE_MAX_CHARS = 2000
+SYSTEM_RETENTION = "system:retention"
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# What stays of a summary after retention: the same anonymous minimum the bot keeps without consent.
+ANONYMOUS_SUMMARY_KEYS = ("reception", "fields", "urgency", "consent", "consent_label", "suggested_agency")
+
+
+class WorkflowError(ValueError):
+    """A move the workflow does not allow, or bad input (message in Japanese, shown to staff)."""
+
+
+def _stamp(moment: Optional[datetime] = None) -> str:
+    return (moment or now()).isoformat(timespec="seconds")
+
+
+@dataclass
+class Filters:
+    status: str = ""       # "", "open" (not 終結) or one of STATUSES
+    urgency: str = ""
+    field: str = ""
+    channel: str = ""
+    date_from: str = ""    # YYYY-MM-DD, inclusive
+    date_to: str = ""
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> Tuple["Filters", List[str]]:
+        """Filters from a query string; unknown values are dropped and reported."""
+        allowed = {"status": ("open",) + STATUSES, "urgency": URGENCIES, "field": FIELDS, "channel": CHANNELS}
+        values, problems = {}, []
+        for name, choices in allowed.items():
+            value = (args.get(name) or "").strip()
+            if value and value not in choices:
+                problems.append(name)
+                value = ""
+            values[name] = value
+        for name in ("date_from", "date_to"):
+            value = (args.get(name) or "").strip()
+            if value:
+                try:
+                    if not _DATE.match(value):
+                        raise ValueError
+                    date.fromisoformat(value)
+                except ValueError:
+                    problems.append(name)
+                    value = ""
+            values[name] = value
+        return cls(**values), problems
+
+    def active(self) -> Dict[str, str]:
+        return {k: v for k, v in asdict(self).items() if v}
+
+    def where(self, *, ignore_status: bool = False) -> Tuple[str, list]:
+        clauses, params = [], []
+        if self.status and not ignore_status:
+            if self.status == "open":
+                clauses.append("status != 'closed'")
+            else:
+                clauses.append("status = ?")
+                params.append(self.status)
+        if self.urgency:
+            clauses.append("urgency = ?")
+            params.append(self.urgency)
+        if self.channel:
+            clauses.append("channel = ?")
+            params.append(self.channel)
+        if self.field:
+            clauses.append("EXISTS (SELECT 1 FROM json_each(handoffs.fields) WHERE json_each.value = ?)")
+            params.append(self.field)
+        if self.date_from:
+            clauses.append("substr(created_at, 1, 10) >= ?")
+            params.append(self.date_from)
+        if self.date_to:
+            clauses.append("substr(created_at, 1, 10) <= ?")
+            params.append(self.date_to)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+PINNED = "CASE WHEN status IN ('new', 'in_progress') AND (urgent = 1 OR urgency = 'high') THEN 1 ELSE 0 END"
+
+
+def _row(row: Mapping) -> dict:
+    item = dict(row)
+    item["fields"] = json.loads(item.get("fields") or "[]")
+    if "summary" in item:
+        item["summary"] = json.loads(item["summary"] or "{}")
+    return item
+
+
+def list_handoffs(db: sqlite_utils.Database, filters: Filters, *, page: int = 1,
+                  page_size: Optional[int] = PAGE_SIZE) -> Tuple[List[dict], int]:
+    """Open urgent cases first (``pinned``), then newest first. Returns (rows, total)."""
+    clause, params = filters.where()
+    total = next(iter(db.query(f"SELECT count(*) AS n FROM handoffs{clause}", params)))["n"]
+    sql = (f"SELECT id, ref, created_at, channel, consent, urgency, urgent, fields, main_field, status, "
+           f"assignee, connected_agency, status_changed_at, text_purged_at, summary, {PINNED} AS pinned "
+           f"FROM handoffs{clause} ORDER BY pinned DESC, created_at DESC, id DESC")
+    if page_size:
+        sql += " LIMIT ? OFFSET ?"
+        params = params + [page_size, (max(page, 1) - 1) * page_size]
+    return [_row(r) for r in db.query(sql, params)], total
+
+
+def status_counts(db: sqlite_utils.Database, filters: Optional[Filters] = None) -> Dict[str, int]:
+    clause, params = (filters or Filters()).where(ignore_status=True)
+    counts = {s: 0 for s in STATUSES}
+    for row in db.query(f"SELECT status, count(*) AS n FROM handoffs{clause} GROUP BY status", params):
+        counts[row["status"]] = row["n"]
+    return counts
+
+
+def get_handoff(db: sqlite_utils.Database, ref: str) -> Optional[dict]:
+    rows = list(db.query("SELECT * FROM handoffs WHERE ref = ?", [ref]))
+    return _row(rows[0]) if rows else None
+
+
+def events(db: sqlite_utils.Database, handoff_id: int) -> List[dict]:
+    return [dict(r) for r in db.query("SELECT * FROM handoff_events WHERE handoff_id = ? ORDER BY id",
+                                      [handoff_id])]
+
+
+def _add_event(db: sqlite_utils.Database, handoff_id: int, username: str, kind: str, **values) -> None:
+    columns = ["handoff_id", "at", "username", "kind"] + list(values)
+    db.execute(f"INSERT INTO handoff_events ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+               [handoff_id, _stamp(), username, kind] + list(values.values()))
+
+
+def _clean_note(note: Optional[str], required: bool) -> Optional[str]:
+    note = (note or "").replace("\r\n", "\n").strip()
+    if len(note) > NOTE_MAX_CHARS:
+        raise WorkflowError(f"メモは{NOTE_MAX_CHARS}文字以内にしてください。")
+    if required and not note:
+        raise WorkflowError("メモが空です。")
+    return note or None
+
+
+def change_status(db: sqlite_utils.Database, handoff: dict, to_status: str, username: str, *,
+                  expected_status: Optional[str] = None, agency: Optional[str] = None,
+                  note: Optional[str] = None, agencies: Iterable[str] = ()) -> None:
+    """Move a case along the workflow and record it in the history, in one transaction.
+
+    ``expected_status`` is the status the member of staff saw: if someone else moved the case
+    meanwhile, nothing changes and they are told."""
+    current = handoff["status"]
+    if expected_status and expected_status != current:
+        raise WorkflowError("ほかの職員がこの相談の状態を変えました。画面を読み込み直して確認してください。")
+    if to_status not in TRANSITIONS.get(current, ()):
+        raise WorkflowError("この状態には変えられません。")
+    if to_status == "connected":
+        if not agency or agency not in set(agencies):
+            raise WorkflowError("「つないだ」にするときは、つないだ先を一覧から選んでください。")
+    else:
+        agency = None
+    note = _clean_note(note, required=False)
+    stamp = _stamp()
+    with db.conn:
+        cursor = db.execute(
+            "UPDATE handoffs SET status = ?, status_changed_at = ?, "
+            "connected_agency = COALESCE(?, connected_agency) WHERE id = ? AND status = ?",
+            [to_status, stamp, agency, handoff["id"], current])
+        if cursor.rowcount != 1:
+            raise WorkflowError("ほかの職員がこの相談の状態を変えました。画面を読み込み直して確認してください。")
+        _add_event(db, handoff["id"], username, "status", from_status=current, to_status=to_status,
+                   agency=agency, note=note)
+
+
+def add_note(db: sqlite_utils.Database, handoff: dict, username: str, note: str) -> None:
+    note = _clean_note(note, required=True)
+    with db.conn:
+        _add_event(db, handoff["id"], username, "note", note=note)
+
+
+def set_assignee(db: sqlite_utils.Database, handoff: dict, username: str, assignee: str,
+                 allowed: Iterable[str]) -> None:
+    assignee = (assignee or "").strip()
+    if assignee and assignee not in set(allowed):
+        raise WorkflowError("担当者は一覧から選んでください。")
+    if (handoff.get("assignee") or "") == assignee:
+        raise WorkflowError("担当者は変わっていません。")
+    with db.conn:
+        db.execute("UPDATE handoffs SET assignee = ? WHERE id = ?", [assignee or None, handoff["id"]])
+        _add_event(db, handoff["id"], username, "assign", assignee=assignee or None)
+
+
+def anonymous_summary(summary: dict) -> dict:
+    return {k: summary[k] for k in ANONYMOUS_SUMMARY_KEYS if k in summary}
+
+
+def purge_before(days: int) -> datetime:
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    return now() - timedelta(days=days)
+
+
+def purge_text(db: sqlite_utils.Database, days: int, *, username: str = SYSTEM_RETENTION,
+               dry_run: bool = False) -> dict:
+    """Remove residents' words and contact details from handoffs received more than ``days``
+    days ago. The rows stay (reference, date, channel, consent, fields, urgency, status), so
+    counts and statistics do not change. Returns {"cutoff", "purged", "kept_rows"}."""
+    cutoff = _stamp(purge_before(days))
+    select = ("SELECT id, summary FROM handoffs WHERE created_at < ? AND text_purged_at IS NULL "
+              "AND (consent = 'yes' OR resident_text IS NOT NULL)")
+    rows = list(db.query(select, [cutoff]))
+    if not dry_run and rows:
+        stamp = _stamp()
+        with db.conn:
+            for row in rows:
+                summary = anonymous_summary(json.loads(row["summary"] or "{}"))
+                db.execute("UPDATE handoffs SET resident_text = NULL, summary = ?, text_purged_at = ? WHERE id = ?",
+                           [json.dumps(summary, ensure_ascii=False), stamp, row["id"]])
+                _add_event(db, row["id"], username, "purge", note=f"保存期間（{days}日）を過ぎたため、"
+                                                                  "ご本人の言葉と連絡先を削除")
+            # Old server-side sessions carry nothing useful after a month.
+            db.execute("DELETE FROM staff_sessions WHERE last_seen < ?", [_stamp(now() - timedelta(days=30))])
+    kept = next(iter(db.query("SELECT count(*) AS n FROM handoffs")))["n"]
+    return {"cutoff": cutoff, "purged": len(rows), "kept_rows": kept, "dry_run": dry_run}
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def weekly_stats(db: sqlite_utils.Database, weeks: int) -> dict:
+    """Handoffs per week (Monday to Sunday, JST) for the last ``weeks`` weeks including this one,
+    by main field (each handoff once) and by channel."""
+    weeks = max(1, min(weeks, 104))
+    last = week_start(now().date())
+    starts = [last - timedelta(weeks=i) for i in range(weeks - 1, -1, -1)]
+    index = {s: i for i, s in enumerate(starts)}
+    by_field: Dict[str, List[int]] = {f: [0] * weeks for f in FIELDS + (NO_FIELD,)}
+    by_channel: Dict[str, List[int]] = {c: [0] * weeks for c in CHANNELS}
+    totals = [0] * weeks
+    rows = db.query("SELECT created_at, main_field, channel FROM handoffs WHERE substr(created_at, 1, 10) >= ?",
+                    [starts[0].isoformat()])
+    for row in rows:
+        try:
+            i = index.get(week_start(datetime.fromisoformat(row["created_at"]).date()))
+        except (TypeError, ValueError):
+            continue
+        if i is None:
+            continue
+        totals[i] += 1
+        by_field.setdefault(row["main_field"] or NO_FIELD, [0] * weeks)[i] += 1
+        by_channel.setdefault(row["channel"], [0] * weeks)[i] += 1
+    return {
+        "weeks": starts,
+        "totals": totals,
+        "by_field": {k: v for k, v in by_field.items() if any(v)},
+        "by_channel": {k: v for k, v in by_channel.items() if any(v) or k in CHANNELS},
+    }

@@ -1,0 +1,104 @@
+"""A local HTTP server that speaks the part of LINE's Messaging API the bot uses, and records
+every request it receives (the real platform cannot be reached from tests).
+
+Each recorded request: ``path``, ``headers``, ``body`` (parsed JSON or None), ``raw`` (bytes) and
+``received_at`` (time.monotonic()). Set ``status`` to make it answer with an error, e.g. 400
+for an expired reply token."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import List, Optional
+
+
+class FakeLineApi:
+    def __init__(self):
+        self.requests: List[dict] = []
+        self.status = 200
+        self._sent = 0
+        self._lock = threading.Lock()
+        self._condition = threading.Condition(self._lock)
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, like the real API
+
+            def log_message(self, *args):  # keep test output quiet
+                pass
+
+            def do_POST(self):
+                received_at = time.monotonic()
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                try:
+                    body = json.loads(raw or b"{}")
+                except ValueError:
+                    body = None
+                with fake._condition:
+                    fake.requests.append({"path": self.path, "headers": dict(self.headers), "body": body,
+                                          "raw": raw, "received_at": received_at})
+                    fake._condition.notify_all()
+                    status = fake.status
+                payload = json.dumps(fake._answer(self.path, body) if status == 200
+                                     else {"message": "Invalid reply token"}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_GET(self):
+                self.do_POST()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def _answer(self, path: str, body) -> dict:
+        """What LINE answers: the reply API lists the sent messages; most others send {}."""
+        if path == "/v2/bot/message/reply" and isinstance(body, dict):
+            with self._lock:
+                self._sent += len(body.get("messages") or [])
+                first = self._sent
+            return {"sentMessages": [{"id": str(600000000000000000 + first + i), "quoteToken": f"fake-quote-{first + i}"}
+                                     for i in range(len(body.get("messages") or []))]}
+        return {}
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> "FakeLineApi":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def clear(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self.status = 200
+
+    def wait_for(self, count: int, timeout: float = 20.0) -> List[dict]:
+        """Block until at least ``count`` requests arrived (or timeout); return them all."""
+        with self._condition:
+            self._condition.wait_for(lambda: len(self.requests) >= count, timeout=timeout)
+            return list(self.requests)
+
+    def replies(self) -> List[dict]:
+        """Bodies of the reply requests received so far."""
+        with self._lock:
+            return [r["body"] for r in self.requests if r["path"] == "/v2/bot/message/reply"]
+
+    def reply_for(self, token: str, timeout: float = 20.0) -> Optional[dict]:
+        """The reply body sent with ``token`` (waits for it), or None."""
+        def find():
+            return next((r["body"] for r in self.requests if r["path"] == "/v2/bot/message/reply"
+                         and isinstance(r["body"], dict) and r["body"].get("replyToken") == token), None)
+        with self._condition:
+            self._condition.wait_for(lambda: find() is not None, timeout=timeout)
+            return find()

@@ -1,0 +1,74 @@
+from datetime import datetime
+
+from bot.clock import JST, now
+from bot.directory import get_directory
+from bot.hours import describe_hours, is_open, next_opening
+from bot.replies import agency_card, crisis_message, out_of_scope_message, service_unavailable_text
+from bot.summary import build_summary, read_back_text, redact
+
+SUNDAY_3AM = datetime(2026, 11, 29, 3, 0, tzinfo=JST)
+MONDAY_10AM = datetime(2026, 11, 30, 10, 0, tzinfo=JST)
+
+
+def test_clock_is_injectable(monkeypatch):
+    monkeypatch.setenv("SOUDAN_NOW", "2026-11-29T03:00:00+09:00")
+    assert now() == SUNDAY_3AM
+
+
+def test_hours_sunday_night_and_monday_morning():
+    sogo = get_directory().agency("sogo")
+    assert not is_open(sogo, SUNDAY_3AM)
+    assert is_open(sogo, MONDAY_10AM)
+    assert next_opening(sogo, SUNDAY_3AM) == datetime(2026, 11, 30, 8, 45, tzinfo=JST)
+    text = describe_hours(sogo, SUNDAY_3AM)
+    assert "見込み" in text and "確認中" in text and "時間外" in text and "明日" in text
+
+
+def test_agency_card_comes_from_the_directory():
+    kakehashi = get_directory().agency("kakehashi")
+    message = agency_card(kakehashi, MONDAY_10AM)
+    card = message["custom"]["agency"]
+    assert card["phone"] == kakehashi.phone and card["tel"] == kakehashi.tel
+    assert kakehashi.address in message["text"] and kakehashi.name in message["text"]
+
+
+def test_crisis_message_by_kind():
+    d = get_directory()
+    abuse = crisis_message(d, ["child_abuse"])
+    assert abuse["custom"]["lines"][0]["number"] == "189"
+    suicide = crisis_message(d, ["suicide"])
+    assert any(line["number"] == d.hotlines["yorisoi"].number for line in suicide["custom"]["lines"])
+    assert "#7119" not in suicide["text"]
+
+
+def test_unavailable_text_always_has_a_number():
+    d = get_directory()
+    assert d.agency("sogo").phone in service_unavailable_text(d)
+    assert "189" in service_unavailable_text(d, ["child_abuse"])
+    assert d.city_hall.phone in out_of_scope_message(d)["text"]
+
+
+def test_summary_without_consent_is_minimal():
+    summary = build_summary(received_at=MONDAY_10AM, channel="line", consent="no", fields=["elderly"],
+                            main_field="elderly", urgency="low", urgency_phrases=[], crisis_kinds=[],
+                            route="kakehashi", route_reason="x", agency_name="y",
+                            slots={"contact_name": "山田", "contact_phone": "090-1234-5678"})
+    assert "wish" not in summary and "consulter" not in summary
+    assert summary["consent_label"] == "同意なし"
+
+
+def test_summary_with_consent_and_read_back():
+    slots = {"consulter": "家族", "consulter_relation": "子", "subject_age": "80代以上", "subject_living": "一人暮らし",
+             "wish_urgency": "数日のうち", "contact_method": "電話", "contact_time": "平日の午前",
+             "contact_name": "未回答", "contact_phone": "090-1234-5678"}
+    summary = build_summary(received_at=MONDAY_10AM, channel="web", consent="yes", fields=["elderly", "poverty"],
+                            main_field="elderly", urgency="medium", urgency_phrases=["心配"], crisis_kinds=[],
+                            route="sogo", route_reason="複数の分野", agency_name="北斗市総合相談支援センター", slots=slots)
+    assert summary["consulter"] == {"type": "家族", "relation": "子"}
+    assert summary["wish"]["name"] is None and summary["reception"]["anonymous"] is True
+    text = read_back_text(summary)
+    assert "090-1234-5678" in text and "高齢・介護" in text
+
+
+def test_redact_contact_details():
+    assert redact("電話は090-1234-5678、mail a.b@example.jp です") == "電話は［電話番号］、mail ［メール］ です"

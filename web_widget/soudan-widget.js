@@ -1,0 +1,640 @@
+/*!
+ * 北斗市「困りごと相談の案内」チャット（ホームページ用の部品）
+ * Hokuto City consultation-referral chat widget. Plain JavaScript, no build step, no dependencies.
+ *
+ * Embed with one tag (any page, any CMS):
+ *   <script src="https://BOT-HOST/widget/soudan-widget.js" defer
+ *           data-endpoint="https://BOT-HOST/api/chat"
+ *           data-title="北斗市 困りごと相談の案内"
+ *           data-fallback-phone="0138-74-2500"
+ *           data-fallback-name="北斗市総合相談支援センター"></script>
+ *
+ * Optional: data-stylesheet (URL of soudan-widget.css; default: next to this file).
+ * A relative data-endpoint is resolved against this script's URL, not the page's.
+ *
+ * Rules this file keeps:
+ *  - Everything a resident or the bot wrote is put on the page with textContent / text nodes,
+ *    never innerHTML. Links are built only from validated tel: URIs.
+ *  - No phone number is written here: they come from the API or from data-fallback-phone.
+ *  - The UI lives in an open shadow root, so the CMS's CSS cannot break it and ours cannot leak.
+ */
+(function () {
+  "use strict";
+
+  var SCRIPT = document.currentScript || (function () {
+    var all = document.querySelectorAll("script[src*='soudan-widget']");
+    return all[all.length - 1] || null;
+  })();
+  if (!SCRIPT || window.__soudanWidgetLoaded) { return; }
+  window.__soudanWidgetLoaded = true;
+
+  var data = SCRIPT.dataset || {};
+  var SCRIPT_URL = SCRIPT.src || location.href;
+  var ENDPOINT = resolveUrl(data.endpoint || "/api/chat");
+  var STYLESHEET = resolveUrl(data.stylesheet || "soudan-widget.css");
+  var TITLE = (data.title || "困りごと相談の案内").trim();
+  var FALLBACK_PHONE = /^(#?[0-9][0-9-]{1,15})$/.test(data.fallbackPhone || "") ? data.fallbackPhone : "";
+  var FALLBACK_NAME = (data.fallbackName || "").trim();
+  var STORE_KEY = "soudan-widget:v1:" + ENDPOINT;
+  var SIZE_KEY = "soudan-widget:text-size";
+  var MAX_CHARS = 2000;
+  var MAX_HISTORY = 200;
+  var TIMEOUT_MS = 25000;
+  var SIZES = [["m", "標準"], ["l", "大"], ["xl", "特大"]];
+
+  var COPY = {
+    launcher: "相談する",
+    close: "閉じる",
+    emergency: "緊急のとき",
+    restart: "最初から",
+    restartDone: "会話を消して、最初からにしました。",
+    sizeLabel: ["文字", "の大きさ"],
+    logLabel: "会話",
+    inputLabel: "困っていることを書いてください",
+    placeholder: "例：母の物忘れが心配です",
+    send: "送信",
+    hint: "Enterで送信、Shift＋Enterで改行",
+    note: "名前を書かなくても使えます。緊急の窓口ではありません。",
+    you: "あなた：",
+    bot: "案内：",
+    typing: "お返事を準備しています",
+    quickLabel: "選んで答える",
+    retry: "もう一度送る",
+    callPrefix: "電話：",
+    offline: "通信がうまくいきませんでした。インターネットにつながっているか確かめて、もう一度送ってください。",
+    serverError: "ごめんなさい。いま案内の仕組みがうまく動いていません。時間をおいて、もう一度送ってください。",
+    busy: "短い時間にたくさん送られました。少し待ってから、もう一度送ってください。",
+    hurry: function (name, phone) {
+      return "お急ぎの相談は、" + (name ? name + "（電話：" + phone + "）" : "電話" + phone) + "へお電話ください。";
+    },
+    address: "住所",
+    phone: "電話",
+    hours: "受付時間",
+    call: function (name, number) { return name + "に電話する " + number; }
+  };
+
+  function resolveUrl(value) {
+    try { return new URL(value, SCRIPT_URL).href; } catch (e) { return value; }
+  }
+
+  /* ---------- small DOM helpers (text only, never HTML) ---------- */
+
+  function h(tag, props, children) {
+    var node = document.createElement(tag);
+    if (props) {
+      Object.keys(props).forEach(function (key) {
+        var value = props[key];
+        if (value === undefined || value === null || value === false) { return; }
+        if (key === "className") { node.className = value; }
+        else if (key === "text") { node.textContent = value; }
+        else if (key === "hidden") { node.hidden = true; }
+        else if (key.indexOf("on") === 0) { node.addEventListener(key.slice(2), value); }
+        else { node.setAttribute(key, value === true ? "" : String(value)); }
+      });
+    }
+    (children || []).forEach(function (child) {
+      if (child === null || child === undefined || child === false) { return; }
+      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+
+  var SVG_NS = "http://www.w3.org/2000/svg";
+  var ICONS = {
+    chat: "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",
+    phone: "M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25 11.4 11.4 0 0 0 3.6.57 1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1z",
+    close: "M6 6l12 12M18 6L6 18",
+    alert: "M12 3l10 18H2L12 3zm0 6v5m0 3v.5"
+  };
+
+  function icon(name) {
+    var svg = document.createElementNS(SVG_NS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", "sw-icon sw-icon--" + name);
+    var path = document.createElementNS(SVG_NS, "path");
+    path.setAttribute("d", ICONS[name]);
+    svg.appendChild(path);
+    return svg;
+  }
+
+  function str(value) { return typeof value === "string" ? value : ""; }
+
+  /** A tel: URI we are willing to put in href (digits, optional leading + or %23). */
+  function safeTel(uri) {
+    return typeof uri === "string" && /^tel:(\+?[0-9]{2,15}|%23[0-9]{3,5})$/.test(uri) ? uri : "";
+  }
+
+  function telFromNumber(number) {
+    return safeTel("tel:" + str(number).replace(/[-\s]/g, "").replace(/^#/, "%23"));
+  }
+
+  function telLink(number, tel, label, className) {
+    var href = safeTel(tel) || telFromNumber(number);
+    if (!href) { return document.createTextNode(str(number)); }
+    return h("a", { className: className || "sw-tel", href: href, "aria-label": label || null },
+             [icon("phone"), h("span", { text: str(number) })]);
+  }
+
+  /** Text with phone numbers turned into tel: links (0138-74-2500, #8008, 110番). */
+  var PHONE_IN_TEXT = /0\d{1,4}-\d{1,4}-\d{3,4}|#\d{4}|1[01][09](?=番)/g;
+
+  function linkedText(text) {
+    var out = document.createDocumentFragment();
+    var last = 0;
+    var match;
+    PHONE_IN_TEXT.lastIndex = 0;
+    while ((match = PHONE_IN_TEXT.exec(text)) !== null) {
+      var before = text.charAt(match.index - 1);
+      var after = text.charAt(match.index + match[0].length);
+      if (/[0-9-]/.test(before) || /[0-9]/.test(after)) { continue; }
+      out.appendChild(document.createTextNode(text.slice(last, match.index)));
+      out.appendChild(telLink(match[0], "", null, "sw-tel sw-tel--inline"));
+      last = match.index + match[0].length;
+    }
+    out.appendChild(document.createTextNode(text.slice(last)));
+    return out;
+  }
+
+  /* ---------- storage (sessionStorage for the talk, localStorage for the text size) ---------- */
+
+  function storage(kind) {
+    try {
+      var s = window[kind];
+      var probe = "soudan-widget:probe";
+      s.setItem(probe, "1");
+      s.removeItem(probe);
+      return s;
+    } catch (e) { return null; }
+  }
+  var session = storage("sessionStorage");
+  var local = storage("localStorage");
+
+  function newSender() {
+    var bytes = new Uint8Array(16);
+    (window.crypto || window.msCrypto).getRandomValues(bytes);
+    return "w" + Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function loadState() {
+    var state = null;
+    try { state = JSON.parse(session && session.getItem(STORE_KEY)); } catch (e) { state = null; }
+    if (!state || typeof state !== "object" || !/^[A-Za-z0-9_-]{8,64}$/.test(str(state.sender)) ||
+        !Array.isArray(state.messages)) {
+      state = { sender: newSender(), messages: [], open: false };
+    }
+    return state;
+  }
+
+  function saveState() {
+    if (!session) { return; }
+    state.messages = state.messages.slice(-MAX_HISTORY);
+    try { session.setItem(STORE_KEY, JSON.stringify(state)); } catch (e) { /* full or blocked: keep going */ }
+  }
+
+  var state = loadState();
+  var textSize = (local && local.getItem(SIZE_KEY)) || "m";
+
+  /* ---------- building the widget ---------- */
+
+  var host, root, launcher, panel, log, textarea, sendButton, typing, sizeButtons = {};
+  var pending = 0;
+  var composing = false;
+
+  function build() {
+    host = h("div", { id: "soudan-widget", "data-soudan-widget": "" });
+    host.style.display = "none"; // shown once our stylesheet has loaded (CSSOM: allowed by CSP)
+    var shadow = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
+    var link = h("link", { rel: "stylesheet", href: STYLESHEET });
+    var reveal = function () { host.style.removeProperty("display"); };
+    link.addEventListener("load", reveal);
+    link.addEventListener("error", reveal);
+    setTimeout(reveal, 4000);
+
+    launcher = h("button", { type: "button", className: "sw-launcher", "aria-haspopup": "dialog",
+                             "aria-expanded": "false", "aria-controls": "sw-panel", onclick: openPanel },
+                 [icon("chat"), h("span", { text: COPY.launcher })]);
+
+    var titleId = "sw-title";
+    var closeButton = h("button", { type: "button", className: "sw-close", onclick: function () { closePanel(true); } },
+                        [icon("close"), h("span", { className: "sw-close__text", text: COPY.close })]);
+
+    var sizeGroup = h("div", { className: "sw-size", role: "group", "aria-labelledby": "sw-size-label" },
+                      [h("span", { id: "sw-size-label", className: "sw-size__label" },
+                         [COPY.sizeLabel[0], h("span", { className: "sw-size__more", text: COPY.sizeLabel[1] })])]);
+    SIZES.forEach(function (pair) {
+      var button = h("button", { type: "button", className: "sw-size__btn", "aria-pressed": "false",
+                                 "data-size": pair[0], text: pair[1],
+                                 onclick: function () { setTextSize(pair[0]); } });
+      sizeButtons[pair[0]] = button;
+      sizeGroup.appendChild(button);
+    });
+
+    log = h("div", { className: "sw-log", id: "sw-log", role: "log", "aria-live": "polite",
+                     "aria-label": COPY.logLabel, tabindex: "0" });
+    typing = h("div", { className: "sw-msg sw-msg--bot sw-typing", hidden: true },
+               [h("span", { className: "sw-dots", "aria-hidden": "true" }, [h("span"), h("span"), h("span")]),
+                h("span", { className: "sw-vh", text: COPY.typing })]);
+
+    textarea = h("textarea", { id: "sw-input", className: "sw-input", rows: "2", maxlength: String(MAX_CHARS),
+                               placeholder: COPY.placeholder, "aria-describedby": "sw-hint", autocomplete: "off",
+                               enterkeyhint: "send" });
+    sendButton = h("button", { type: "submit", className: "sw-send" }, [h("span", { text: COPY.send })]);
+    var form = h("form", { className: "sw-form", novalidate: true, onsubmit: function (event) {
+      event.preventDefault();
+      submitTyped();
+    } }, [
+      h("label", { "for": "sw-input", className: "sw-label", text: COPY.inputLabel }),
+      h("div", { className: "sw-form__row" }, [textarea, sendButton])
+    ]);
+
+    panel = h("div", { id: "sw-panel", className: "sw-panel", role: "dialog", "aria-labelledby": titleId,
+                       "aria-describedby": "sw-note", hidden: true }, [
+      h("div", { className: "sw-header" }, [
+        h("h2", { id: titleId, className: "sw-title", text: TITLE }),
+        closeButton
+      ]),
+      h("div", { className: "sw-toolbar" }, [
+        h("button", { type: "button", className: "sw-emergency", onclick: showEmergency },
+          [icon("alert"), h("span", { text: COPY.emergency })]),
+        sizeGroup
+      ]),
+      h("p", { id: "sw-note", className: "sw-note", text: COPY.note }),
+      log,
+      form,
+      h("div", { className: "sw-footer" }, [
+        h("p", { id: "sw-hint", className: "sw-hint", text: COPY.hint }),
+        h("button", { type: "button", className: "sw-restart", onclick: restart }, [h("span", { text: COPY.restart })])
+      ])
+    ]);
+
+    root = h("aside", { className: "sw", "aria-label": TITLE, lang: "ja" }, [launcher, panel]);
+    shadow.appendChild(link);
+    shadow.appendChild(root);
+    document.body.appendChild(host);
+
+    textarea.addEventListener("compositionstart", function () { composing = true; });
+    textarea.addEventListener("compositionend", function () { composing = false; });
+    textarea.addEventListener("keydown", onInputKeydown);
+    textarea.addEventListener("input", autoGrow);
+    panel.addEventListener("keydown", onPanelKeydown);
+
+    applyTextSize();
+    renderHistory();
+    if (state.open) { openPanel(null, { restore: true }); }
+  }
+
+  /* ---------- open / close / keyboard ---------- */
+
+  function openPanel(event, options) {
+    var restore = options && options.restore;
+    panel.hidden = false;
+    launcher.hidden = true;
+    launcher.setAttribute("aria-expanded", "true");
+    root.classList.add("sw--open");
+    if (!state.open) { state.open = true; saveState(); }
+    scrollToEnd();
+    if (!restore) { textarea.focus(); }
+    if (!state.messages.length && !pending) { send("/greet", null); }
+  }
+
+  function closePanel(returnFocus) {
+    panel.hidden = true;
+    launcher.hidden = false;
+    launcher.setAttribute("aria-expanded", "false");
+    root.classList.remove("sw--open");
+    state.open = false;
+    saveState();
+    if (returnFocus) { launcher.focus(); }
+  }
+
+  function isImeEvent(event) {
+    return composing || event.isComposing || event.keyCode === 229;
+  }
+
+  function onInputKeydown(event) {
+    if (event.key !== "Enter" || isImeEvent(event)) { return; } // Enter that confirms kana->kanji
+    if (event.shiftKey) { return; }                                // Shift+Enter: new line
+    event.preventDefault();
+    submitTyped();
+  }
+
+  function onPanelKeydown(event) {
+    if (event.key === "Escape" && !isImeEvent(event)) {
+      event.preventDefault();
+      closePanel(true);
+      return;
+    }
+    // On a phone the panel covers the page: keep Tab inside it.
+    if (event.key === "Tab" && window.matchMedia && window.matchMedia("(max-width: 480px)").matches) {
+      var items = Array.prototype.filter.call(
+        panel.querySelectorAll("button, a[href], textarea, [tabindex='0']"),
+        function (el) { return !el.disabled && el.getClientRects().length; });
+      if (!items.length) { return; }
+      var active = root.getRootNode().activeElement;
+      if (event.shiftKey && active === items[0]) { event.preventDefault(); items[items.length - 1].focus(); }
+      else if (!event.shiftKey && active === items[items.length - 1]) { event.preventDefault(); items[0].focus(); }
+    }
+  }
+
+  function autoGrow() {
+    textarea.style.height = "auto";
+    textarea.style.height = Math.min(textarea.scrollHeight + 2, 160) + "px";
+  }
+
+  /* ---------- text size ---------- */
+
+  function setTextSize(size) {
+    textSize = size;
+    if (local) { try { local.setItem(SIZE_KEY, size); } catch (e) { /* ignore */ } }
+    applyTextSize();
+  }
+
+  function applyTextSize() {
+    if (!sizeButtons[textSize]) { textSize = "m"; }
+    root.setAttribute("data-size", textSize);
+    Object.keys(sizeButtons).forEach(function (key) {
+      sizeButtons[key].setAttribute("aria-pressed", key === textSize ? "true" : "false");
+    });
+  }
+
+  /* ---------- sending ---------- */
+
+  function submitTyped() {
+    var text = textarea.value;
+    if (!text.trim() || pending) { return; }
+    textarea.value = "";
+    autoGrow();
+    send(text, text);
+  }
+
+  function showEmergency() {
+    send("/emergency_info", COPY.emergency, { urgent: true });
+  }
+
+  /**
+   * Send `message` to the API. `shown` is what appears as the resident's bubble (the button's
+   * title for a payload; null for the silent /greet). Urgent sends do not wait for a slow answer.
+   */
+  function send(message, shown, options) {
+    options = options || {};
+    if (pending && !options.urgent && !options.retry) { return; }
+    removeQuickReplies();
+    var userEntry = null;
+    if (shown && !options.retry) {
+      userEntry = { who: "user", text: shown };
+      log.appendChild(renderUser(userEntry));
+    } else if (options.retry) {
+      userEntry = options.userEntry || null;
+    }
+    setPending(1);
+    scrollToEnd();
+    post(message).then(function (result) {
+      setPending(-1);
+      if (result.status === 200 && Array.isArray(result.body)) {
+        if (userEntry) { state.messages.push(userEntry); }
+        var first = null;
+        result.body.forEach(function (raw) {
+          var entry = botEntry(raw);
+          if (!entry) { return; }
+          state.messages.push(entry);
+          var node = renderBot(entry, { live: true });
+          log.appendChild(node);
+          first = first || node;
+        });
+        renderQuickReplies(result.body);
+        saveState();
+        scrollToMessage(first);
+      } else {
+        showError(result, function () {
+          send(message, shown, { retry: true, userEntry: userEntry, urgent: options.urgent });
+        });
+      }
+    });
+  }
+
+  function setPending(delta) {
+    pending = Math.max(0, pending + delta);
+    typing.hidden = !pending;
+    if (pending) { log.appendChild(typing); }
+    log.setAttribute("aria-busy", pending ? "true" : "false");
+    sendButton.disabled = !!pending;
+  }
+
+  function post(message) {
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = setTimeout(function () { if (controller) { controller.abort(); } }, TIMEOUT_MS);
+    return fetch(ENDPOINT, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sender: state.sender, message: message }),
+      credentials: "omit",
+      referrerPolicy: "no-referrer",
+      cache: "no-store",
+      signal: controller ? controller.signal : undefined
+    }).then(function (response) {
+      return response.json().catch(function () { return null; }).then(function (body) {
+        return { status: response.status, body: body };
+      });
+    }).catch(function () {
+      return { status: 0, body: null };
+    }).then(function (result) {
+      clearTimeout(timer);
+      return result;
+    });
+  }
+
+  /** Keep only the fields we render, as plain data (what goes to sessionStorage). */
+  function botEntry(raw) {
+    if (!raw || typeof raw !== "object") { return null; }
+    var entry = { who: "bot", text: str(raw.text) };
+    if (raw.custom && typeof raw.custom === "object") { entry.custom = raw.custom; }
+    if (Array.isArray(raw.buttons)) {
+      entry.buttons = raw.buttons.filter(function (b) {
+        return b && typeof b.title === "string" && typeof b.payload === "string" && b.title && b.payload;
+      }).map(function (b) { return { title: b.title, payload: b.payload }; });
+    }
+    return entry.text || entry.custom || (entry.buttons && entry.buttons.length) ? entry : null;
+  }
+
+  /* ---------- errors ---------- */
+
+  function showError(result, retry) {
+    var status = result.status;
+    var body = result.body && typeof result.body === "object" ? result.body : {};
+    var error = body.error && typeof body.error === "object" ? body.error : {};
+    var message = str(error.message);
+    var phone = str(body.phone);
+    var tel = safeTel(body.tel);
+    var canRetry = status === 0 || status === 429 || status >= 500;
+    if (!message) {
+      message = status === 0 ? COPY.offline : status === 429 ? COPY.busy : COPY.serverError;
+    }
+    if ((status === 0 || status >= 500) && !(phone && tel) && FALLBACK_PHONE) {
+      phone = FALLBACK_PHONE;
+      tel = telFromNumber(FALLBACK_PHONE);
+      if (message.indexOf(FALLBACK_PHONE) === -1) { message += "\n" + COPY.hurry(FALLBACK_NAME, FALLBACK_PHONE); }
+    }
+    var box = h("div", { className: "sw-msg sw-msg--bot sw-error", "data-status": String(status) }, [
+      h("span", { className: "sw-vh", text: COPY.bot }),
+      h("p", { className: "sw-text" }, [linkedText(message)])
+    ]);
+    var actions = h("div", { className: "sw-error__actions" });
+    if (phone && tel) {
+      actions.appendChild(telLink(phone, tel, COPY.call(FALLBACK_NAME || COPY.phone, phone), "sw-call sw-call--error"));
+    }
+    if (canRetry) {
+      actions.appendChild(h("button", { type: "button", className: "sw-retry", onclick: function () {
+        box.parentNode.removeChild(box);
+        textarea.focus();
+        retry();
+      } }, [h("span", { text: COPY.retry })]));
+    }
+    if (actions.childNodes.length) { box.appendChild(actions); }
+    log.appendChild(box);
+    scrollToMessage(box);
+  }
+
+  /* ---------- rendering ---------- */
+
+  function renderUser(entry) {
+    return h("div", { className: "sw-msg sw-msg--user" }, [
+      h("span", { className: "sw-vh", text: COPY.you }),
+      h("p", { className: "sw-text", text: entry.text })
+    ]);
+  }
+
+  function renderBot(entry, options) {
+    var custom = entry.custom || {};
+    var node = null;
+    if (custom.type === "agency_card" && custom.agency && typeof custom.agency === "object") {
+      node = agencyCard(custom);
+    } else if ((custom.type === "crisis" || custom.type === "hotlines") && Array.isArray(custom.lines)) {
+      node = lineList(custom, custom.type === "crisis", options && options.live);
+    }
+    if (!node) {
+      node = h("div", { className: "sw-msg sw-msg--bot" }, [h("p", { className: "sw-text" }, [linkedText(entry.text)])]);
+    }
+    node.insertBefore(h("span", { className: "sw-vh", text: COPY.bot }), node.firstChild);
+    return node;
+  }
+
+  function agencyCard(custom) {
+    var a = custom.agency;
+    var facts = h("dl", { className: "sw-card__facts" }, [
+      str(a.address) && h("div", null, [h("dt", { text: COPY.address }), h("dd", { text: str(a.address) })]),
+      str(a.phone) && h("div", null, [h("dt", { text: COPY.phone }),
+                                       h("dd", null, [telLink(a.phone, a.tel, COPY.call(str(a.name), str(a.phone)))])]),
+      str(a.hours_text) && h("div", null, [h("dt", { text: COPY.hours }), h("dd", { text: str(a.hours_text) })])
+    ]);
+    return h("div", { className: "sw-msg sw-msg--bot sw-msg--card" }, [
+      str(custom.intro) && h("p", { className: "sw-text", text: str(custom.intro) }),
+      h("div", { className: "sw-card", "data-agency": str(a.slug) }, [
+        h("h3", { className: "sw-card__name", text: str(a.name) }),
+        str(a.helps_with) && h("p", { className: "sw-card__desc", text: str(a.helps_with) }),
+        facts
+      ])
+    ]);
+  }
+
+  function lineList(custom, isCrisis, live) {
+    var list = h("ul", { className: "sw-lines" });
+    custom.lines.forEach(function (line) {
+      if (!line || typeof line !== "object") { return; }
+      var number = str(line.number);
+      list.appendChild(h("li", { className: "sw-line" + (line.always_open ? " sw-line--always" : "") }, [
+        h("span", { className: "sw-line__name", text: str(line.name) }),
+        number && telLink(number, line.tel, COPY.call(str(line.name), number), "sw-call"),
+        str(line.hours) && h("span", { className: "sw-line__hours", text: str(line.hours) }),
+        str(line.note) && h("span", { className: "sw-line__note", text: str(line.note) })
+      ]));
+    });
+    return h("div", { className: "sw-msg sw-msg--bot " + (isCrisis ? "sw-crisis" : "sw-hotlines"),
+                      role: isCrisis && live ? "alert" : null }, [
+      h("p", { className: "sw-lines__heading" }, [isCrisis ? icon("alert") : null,
+                                                  h("strong", { text: str(custom.heading) })]),
+      list
+    ]);
+  }
+
+  /** Buttons of the latest answer only: older choices disappear once the resident answers. */
+  function renderQuickReplies(messages) {
+    var buttons = [];
+    messages.forEach(function (m) {
+      if (m && Array.isArray(m.buttons)) {
+        m.buttons.forEach(function (b) {
+          if (b && typeof b.title === "string" && typeof b.payload === "string" && b.title && b.payload) {
+            buttons.push(b);
+          }
+        });
+      }
+    });
+    if (!buttons.length) { return; }
+    var group = h("div", { className: "sw-quick", role: "group", "aria-label": COPY.quickLabel });
+    buttons.forEach(function (b) {
+      group.appendChild(h("button", { type: "button", className: "sw-quick__btn", text: b.title,
+                                      "data-payload": b.payload, onclick: function () {
+        textarea.focus();
+        send(b.payload, b.title);
+      } }));
+    });
+    log.appendChild(group);
+  }
+
+  function removeQuickReplies() {
+    Array.prototype.forEach.call(log.querySelectorAll(".sw-quick"), function (g) { g.parentNode.removeChild(g); });
+  }
+
+  function renderHistory() {
+    while (log.firstChild) { log.removeChild(log.firstChild); }
+    var tail = [];
+    state.messages.forEach(function (entry) {
+      if (!entry || typeof entry !== "object") { return; }
+      if (entry.who === "user") {
+        log.appendChild(renderUser({ text: str(entry.text) }));
+        tail = [];
+      } else if (entry.who === "bot") {
+        log.appendChild(renderBot(entry, { live: false }));
+        tail.push(entry);
+      }
+    });
+    renderQuickReplies(tail);
+  }
+
+  function scrollToEnd() {
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function scrollToMessage(node) {
+    if (!node) { scrollToEnd(); return; }
+    var target = node.offsetTop - 8;
+    log.scrollTop = Math.min(target, log.scrollHeight - log.clientHeight);
+  }
+
+  /* ---------- start over ---------- */
+
+  function restart() {
+    if (pending) { return; }
+    state = { sender: newSender(), messages: [], open: true };
+    saveState();
+    renderHistory();
+    var done = h("p", { className: "sw-system", text: COPY.restartDone });
+    log.appendChild(done);
+    textarea.value = "";
+    autoGrow();
+    textarea.focus();
+    send("/greet", null);
+  }
+
+  function start() {
+    if (!document.body) { return; }
+    build();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
