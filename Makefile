@@ -21,10 +21,10 @@ export TF_INTER_OP_PARALLELISM_THREADS := 1
 export TF_INTRA_OP_PARALLELISM_THREADS := 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup run test eval bench train validate test-stories pytest system-deps staff-user clean
+.PHONY: help setup run test eval bench train validate test-stories pytest system-deps staff-user purge clean
 
 help:
-	@echo "make run | make test | make eval [DATA=..] [OUT=..] | make bench | make staff-user USER=.. ROLE=staff|admin"
+	@echo "make run | make test | make eval [DATA=..] [OUT=..] | make bench | make staff-user ACCOUNT=.. ROLE=staff|admin | make purge [DAYS=..]"
 
 $(RASA_VENV)/.installed: requirements/rasa.txt requirements/rasa-constraints.txt
 	@test -x $(RASA_PY) || $$(scripts/find-python 3.10) -m venv $(RASA_VENV)
@@ -46,6 +46,18 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
+# axe-core for the widget's accessibility scan (tests/browser), from the npm registry; not committed.
+AXE_VERSION := 4.14.1
+AXE_JS := tests/browser/node_modules/axe-core/axe.min.js
+
+browser-deps: system-deps $(AXE_JS)
+
+$(AXE_JS):
+	@command -v npm >/dev/null 2>&1 || { echo "Installing npm..."; apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+	npm install --prefix tests/browser --no-save --no-audit --no-fund --loglevel=error axe-core@$(AXE_VERSION)
+	@test -f $@
+
 $(MODEL): $(TRAINING_INPUTS) | $(RASA_VENV)/.installed
 	@mkdir -p models var
 	@echo "Training the model (a few minutes on 2 cores)..."
@@ -66,8 +78,9 @@ test-stories: setup $(MODEL)
 	$(RASA_VENV)/bin/rasa test core --model $(MODEL) --stories tests/stories \
 	  --fail-on-prediction-errors --out results/stories --quiet
 
-pytest: setup system-deps $(MODEL)
-	$(WEB_PY) -m pytest -q tests
+pytest: setup system-deps browser-deps $(MODEL)
+	$(RASA_PY) -m pytest -q tests/actions
+	$(WEB_PY) -m pytest -q tests --ignore=tests/actions
 
 test: setup system-deps $(MODEL) validate test-stories pytest
 
@@ -77,8 +90,14 @@ eval: setup $(MODEL)
 bench: setup $(MODEL)
 	$(WEB_PY) -m tests.bench.run
 
+# Staff accounts (no default account): make staff-user ACCOUNT=tanaka ROLE=staff|admin (asks the password).
 staff-user: setup
-	$(WEB_PY) -m bot.web.staff.accounts create --username "$(USER)" --role "$(or $(ROLE),staff)"
+	@test -n "$(ACCOUNT)" || { echo "usage: make staff-user ACCOUNT=<name> ROLE=staff|admin"; exit 2; }
+	$(WEB_PY) -m bot.web.staff.accounts create --username "$(ACCOUNT)" --role "$(or $(ROLE),staff)"
+
+# Retention: remove residents' words older than DAYS days (default RETENTION_DAYS or 365); counts stay.
+purge: setup
+	$(WEB_PY) -m bot.web.staff.retention $(if $(DAYS),--days "$(DAYS)")
 
 clean:
 	rm -rf models var/run results

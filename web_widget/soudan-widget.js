@@ -70,7 +70,7 @@
     address: "住所",
     phone: "電話",
     hours: "受付時間",
-    call: function (name, number) { return name + "に電話する " + number; }
+    call: function (name, number) { return (name ? name + "に" : "") + "電話する " + number; }
   };
 
   function resolveUrl(value) {
@@ -138,7 +138,7 @@
   }
 
   /** Text with phone numbers turned into tel: links (0138-74-2500, #8008, 110番). */
-  var PHONE_IN_TEXT = /0\d{1,4}-\d{1,4}-\d{3,4}|#\d{4}|1[01][09](?=番)/g;
+  var PHONE_IN_TEXT = /0\d{1,4}-\d{1,4}-\d{3,4}|#\d{4}|11[09](?=番)/g;
 
   function linkedText(text) {
     var out = document.createDocumentFragment();
@@ -476,13 +476,15 @@
       tel = telFromNumber(FALLBACK_PHONE);
       if (message.indexOf(FALLBACK_PHONE) === -1) { message += "\n" + COPY.hurry(FALLBACK_NAME, FALLBACK_PHONE); }
     }
+    var callable = !!(phone && tel);
     var box = h("div", { className: "sw-msg sw-msg--bot sw-error", "data-status": String(status) }, [
       h("span", { className: "sw-vh", text: COPY.bot }),
-      h("p", { className: "sw-text" }, [linkedText(message)])
+      // With a call button below, the number in the text stays plain (one link per number).
+      h("p", { className: "sw-text" }, [callable ? message : linkedText(message)])
     ]);
     var actions = h("div", { className: "sw-error__actions" });
-    if (phone && tel) {
-      actions.appendChild(telLink(phone, tel, COPY.call(FALLBACK_NAME || COPY.phone, phone), "sw-call sw-call--error"));
+    if (callable) {
+      actions.appendChild(telLink(phone, tel, COPY.call(FALLBACK_NAME, phone), "sw-call sw-call--error"));
     }
     if (canRetry) {
       actions.appendChild(h("button", { type: "button", className: "sw-retry", onclick: function () {

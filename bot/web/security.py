@@ -5,7 +5,8 @@ Installed by ``create_app`` with ``security.init_app(app)``.
 * CORS applies to ``/api/chat`` only. A browser request from an origin listed in
   ``ALLOWED_ORIGINS`` (the city's CMS, e.g. ``https://www.city.hokuto.hokkaido.jp``) gets
   ``Access-Control-Allow-Origin`` for that origin; a preflight ``OPTIONS`` is answered with 204.
-  Same-origin requests (the demo page) always work. A request that carries an ``Origin`` that is
+  Same-origin requests (the demo page) always work (Origin host == Host header; behind a reverse
+  proxy, pass the Host header through or list the public origin in ALLOWED_ORIGINS). A request that carries an ``Origin`` that is
   neither the same origin nor allowed is refused with 403 before it reaches Rasa or the rate
   limiter, so other sites cannot drive the assistant from their pages. No cookies are involved
   (the widget sends ``credentials: "omit"``), so ``Allow-Credentials`` is never sent.
@@ -19,6 +20,7 @@ Installed by ``create_app`` with ``security.init_app(app)``.
 """
 from __future__ import annotations
 
+import logging
 from typing import FrozenSet
 from urllib.parse import urlsplit
 
@@ -48,6 +50,8 @@ PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
 # ``same-origin`` (not ``no-referrer``): Flask-WTF checks the Referer of same-origin HTTPS form
 # posts on the staff pages; other sites never learn which page a resident was on.
 REFERRER_POLICY = "same-origin"
+
+logger = logging.getLogger("soudan.web")
 
 FORBIDDEN_ORIGIN_MESSAGE = "このページからは使えません。北斗市のホームページから相談してください。"
 
@@ -88,6 +92,8 @@ def _origin_verdict():
 
 
 def _forbidden():
+    logger.warning("refused %s %s from origin %r (not in ALLOWED_ORIGINS)", request.method, request.path,
+                   request.headers.get("Origin", "")[:100])
     response = jsonify({"error": {"code": "origin_not_allowed", "message": FORBIDDEN_ORIGIN_MESSAGE}})
     response.status_code = 403
     return response

@@ -75,7 +75,11 @@ class PageWatch:
         self.errors = []
         self.chat_requests = []
         page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
-        page.on("console", lambda msg: self.errors.append(f"console: {msg.text}") if msg.type == "error" else None)
+        # "Failed to load resource" repeats an HTTP error already recorded (or an aborted test route).
+        page.on("console", lambda msg: self.errors.append(f"console: {msg.text}")
+                if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
+        page.on("response", lambda res: self.errors.append(f"HTTP {res.status} {res.url}")
+                if res.status >= 400 and not res.url.endswith("/api/chat") else None)
         page.on("request", lambda req: self.chat_requests.append(req.post_data_json)
                 if req.url.endswith("/api/chat") and req.method == "POST" else None)
 

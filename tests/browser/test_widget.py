@@ -347,7 +347,7 @@ def test_network_failure_shows_retry_and_the_centres_phone(widget, page, directo
     widget.open(wait_greeting=False)
     error = widget.errors.last
     expect(error).to_be_visible()
-    call = error.locator(f"a[href='{sogo.tel}']")
+    call = error.locator(f"a.sw-call[href='{sogo.tel}']")
     expect(call).to_be_visible()
     expect(call).to_contain_text(sogo.phone)
     retry = error.get_by_role("button", name="もう一度送る")
@@ -397,6 +397,30 @@ def test_typing_indicator_while_waiting(widget, page):
     expect(widget.send_button).to_be_enabled()
     expect(widget.card("kakehashi")).to_be_visible()
     page.unroute("**/api/chat")
+
+
+def test_works_on_a_cms_page_with_hostile_css(page, web_url, directory):
+    """Any CMS: tiny rem, global button/div rules and a script tag in <head> without defer."""
+    sogo = directory.agency("sogo")
+    html = f"""<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>CMS</title>
+<style>html {{ font-size: 62.5%; }} * {{ font-family: serif !important; color: #0f0 !important; }}
+button {{ display: none !important; }} div {{ position: static !important; background: yellow !important; }}</style>
+<script src="{web_url}/widget/soudan-widget.js" data-endpoint="/api/chat" data-title="相談チャット"
+        data-fallback-phone="{sogo.phone}" data-fallback-name="{sogo.name}"></script>
+</head><body><p>市のページ</p></body></html>"""
+    page.route(f"{web_url}/cms-page.html", lambda route: route.fulfill(status=200, body=html,
+                                                                       content_type="text/html; charset=utf-8"))
+    page.goto(f"{web_url}/cms-page.html")
+    widget = Widget(page)
+    expect(widget.launcher).to_be_visible()
+    style = widget.launcher.evaluate("el => [getComputedStyle(el).position, getComputedStyle(el).fontSize, "
+                                     "getComputedStyle(el).backgroundColor]")
+    assert style[0] == "fixed" and float(style[1].rstrip("px")) >= 16 and style[2] == "rgb(0, 90, 156)", style
+    widget.open()
+    expect(widget.dialog).to_have_accessible_name("相談チャット")
+    widget.say(ELDERLY_WORRY)
+    expect(widget.card("kakehashi")).to_be_visible()
+    no_page_errors(page)
 
 
 # --- size, layout, screenshots -------------------------------------------------------------------

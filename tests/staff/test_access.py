@@ -1,12 +1,11 @@
 """Access control: login required everywhere, CSRF, lockout, sessions, roles, cookies."""
 from __future__ import annotations
 
-import re
 
 import pytest
 
 from bot.web.staff import auth
-from tests.staff.conftest import ADMIN, STAFF, audit_rows, csrf_token, login, make_handoff
+from tests.staff.conftest import ADMIN, CSRF_FIELD, STAFF, audit_rows, csrf_token, login, make_handoff
 
 
 def staff_routes(app):
@@ -230,3 +229,22 @@ def test_admin_account_page_unlocks_and_disables(as_admin, db, client):
     as_admin.post(f"/staff/accounts/{ADMIN[0]}", data={"action": "disable", "csrf_token": token})
     assert not auth.get_user(db, ADMIN[0]).disabled  # not yourself
     assert [r["target"] for r in audit_rows(db) if r["action"].startswith("account_")] == [STAFF[0], STAFF[0]]
+
+
+def test_https_login_and_post_with_same_origin_referer(db, accounts, settings):
+    """Over HTTPS Flask-WTF also checks that the Referer is this site (the browser sends it,
+    as the pages use Referrer-Policy: same-origin)."""
+    from dataclasses import replace
+    from bot.web import create_app
+    app = create_app(replace(settings, https=True))
+    client = app.test_client()
+    base = "https://staff.example"
+    page = client.get("/staff/login", base_url=base)
+    assert page.headers["Referrer-Policy"] == "same-origin"
+    token = CSRF_FIELD.search(page.get_data(as_text=True)).group(1)
+    form = {"username": ADMIN[0], "password": ADMIN[1], "csrf_token": token}
+    assert client.post("/staff/login", data=form, base_url=base).status_code == 400  # no Referer
+    response = client.post("/staff/login", data=form, base_url=base, headers={"Referer": "https://evil.example/"})
+    assert response.status_code == 400
+    response = client.post("/staff/login", data=form, base_url=base, headers={"Referer": base + "/staff/login"})
+    assert response.status_code == 303

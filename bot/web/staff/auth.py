@@ -182,14 +182,16 @@ def authenticate(db: sqlite_utils.Database, username: str, password: str) -> Tup
             db.execute("UPDATE staff_users SET failed_logins = 0, locked_until = NULL, last_login_at = ? WHERE id = ?",
                        [_stamp(moment), user.id])
             return get_user_by_id(db, user.id), "ok"
-        # An expired lock starts a fresh count.
-        failures = (0 if user.locked_until else user.failed_logins) + 1
+        if user.locked_until:  # an expired lock starts a fresh count
+            db.execute("UPDATE staff_users SET failed_logins = 0, locked_until = NULL WHERE id = ? AND locked_until = ?",
+                       [user.id, user.locked_until])
+        # Counted in the database, so parallel attempts cannot slip past the limit.
+        failures = db.execute("UPDATE staff_users SET failed_logins = failed_logins + 1 WHERE id = ? "
+                              "RETURNING failed_logins", [user.id]).fetchone()[0]
         if failures >= LOCK_AFTER:
             db.execute("UPDATE staff_users SET failed_logins = 0, locked_until = ? WHERE id = ?",
                        [_stamp(moment + timedelta(minutes=LOCK_MINUTES)), user.id])
             return user, "locked_now"
-        db.execute("UPDATE staff_users SET failed_logins = ?, locked_until = NULL WHERE id = ?",
-                   [failures, user.id])
     return user, "bad_password"
 
 

@@ -44,6 +44,7 @@ AUDIT_ACTION_LABELS = {
     "view_stats": "統計を表示",
     "view_audit": "操作記録を表示",
     "view_accounts": "アカウント一覧を表示",
+    "view_purge": "保存期間の画面を表示",
     "export_csv": "CSVを出力",
     "status_change": "状態を変更",
     "note_add": "メモを追加",
@@ -56,6 +57,8 @@ AUDIT_ACTION_LABELS = {
     "account_password": "パスワードを変更",
     "denied": "権限のない操作",
 }
+FILTER_LABELS = {"status": "状態", "urgency": "緊急度", "field": "分野", "channel": "経路",
+                 "date_from": "受付日（から）", "date_to": "受付日（まで）"}
 WEEKDAYS_JA = "月火水木金土日"
 
 

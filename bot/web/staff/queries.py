@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
-from dataclasses import asdict, dataclass, fields as dc_fields
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 

@@ -9,8 +9,8 @@ from functools import wraps
 from typing import Optional
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Response, current_app, flash, g, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
+                   session, url_for)
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from bot.clock import now
@@ -119,7 +119,8 @@ def _guard():
 def _headers(response: Response) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: over HTTPS Flask-WTF requires a same-origin Referer on POSTs.
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Content-Security-Policy"] = CSP
     if request.endpoint != "staff.static":
         response.headers["Cache-Control"] = "no-store"
@@ -276,7 +277,6 @@ def export_csv():
 # ---------------------------------------------------------------- one case and its workflow
 
 def _load(ref: str) -> dict:
-    from flask import abort
     handoff = get_handoff(_db(), ref) if REF_PATTERN.match(ref) else None
     if handoff is None:
         abort(404)
@@ -412,6 +412,8 @@ def purge():
             return redirect(url_for("staff.purge"), code=303)
     days = form.days.data if isinstance(form.days.data, int) and form.days.data >= 1 else default_days()
     preview = purge_text(_db(), days, dry_run=True)
+    if request.method == "GET":
+        _audit("view_purge", detail={"days": days, "would_purge": preview["purged"]})
     code = 400 if request.method == "POST" else 200
     return render_template("staff/purge.html", form=form, preview=preview, days=days, result=result), code
 

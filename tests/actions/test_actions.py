@@ -1,0 +1,153 @@
+"""Custom actions with real rasa_sdk trackers (the way Rasa's demo bots test theirs)."""
+import asyncio
+import json
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.crisis_actions import ActionCrisis
+from actions.handoff_actions import (ActionConsentNo, ActionReadBackSummary, ActionSaveHandoff,
+                                     ValidateHandoffForm)
+from actions.routing_actions import ActionHours, ActionRouteWorry
+from bot.directory import get_directory
+from bot.form_answers import SKIPPED
+from bot.lexicon import lexicon_entities
+from bot.store import get_handoff, open_store
+
+DOMAIN = {"slots": {}, "forms": {"handoff_form": {"required_slots": [
+    "consulter", "consulter_relation", "subject_age", "subject_living", "wish_urgency", "contact_method",
+    "contact_time", "contact_name", "contact_phone"]}}}
+
+
+def tracker(text="", intent="vague", confidence=0.99, slots=None, sender="web-tester", active_loop=None):
+    entities = lexicon_entities(text) if text and not text.startswith("/") else []
+    latest = {"text": text, "intent": {"name": intent, "confidence": confidence},
+              "intent_ranking": [{"name": intent, "confidence": confidence}], "entities": entities}
+    return Tracker(sender, slots or {}, latest, [], False, None, {"name": active_loop} if active_loop else {},
+                   "action_listen")
+
+
+def run(action, t):
+    dispatcher = CollectingDispatcher()
+    result = action.run(dispatcher, t, DOMAIN)
+    if asyncio.iscoroutine(result):
+        result = asyncio.run(result)
+    return dispatcher.messages, result
+
+
+def slot(events, name):
+    values = [e["value"] for e in events if e.get("event") == "slot" and e.get("name") == name]
+    return values[-1] if values else None
+
+
+def test_one_field_worry_gets_the_agency_card_and_the_follow_up_question():
+    messages, events = run(ActionRouteWorry(), tracker("母の物忘れがひどくて心配です", "worry_elderly"))
+    card = messages[0]["custom"]
+    assert card["type"] == "agency_card" and card["agency"]["slug"] == "kakehashi"
+    assert "ほかにも気になることはありますか" in messages[-1]["text"]
+    assert slot(events, "pending") == "more" and slot(events, "fields") == ["elderly"]
+
+
+def test_sunday_3am_lists_the_24h_lines_and_words_hours_as_unconfirmed():
+    messages, _ = run(ActionRouteWorry(), tracker("母の物忘れがひどくて心配です", "worry_elderly"))
+    assert "見込み" in messages[0]["custom"]["agency"]["hours_text"]
+    assert "時間外" in messages[0]["custom"]["agency"]["hours_text"]
+    assert any("24時間" in (m.get("text") or "") for m in messages)
+
+
+def test_second_field_in_a_later_turn_asks_consent():
+    t = tracker("借金もあって", "worry_poverty", slots={"fields": ["elderly"]})
+    messages, events = run(ActionRouteWorry(), t)
+    assert messages[0]["custom"]["agency"]["slug"] == "sogo"
+    assert slot(events, "pending") == "consent" and slot(events, "fields") == ["elderly", "poverty"]
+
+
+def test_clarify_twice_then_sogo():
+    _, events = run(ActionRouteWorry(), tracker("ちょっと困っていて", "vague"))
+    assert slot(events, "pending") == "clarify" and slot(events, "clarify_round") == 1
+    messages, events = run(ActionRouteWorry(), tracker("うーん", "vague", slots={"clarify_round": 2}))
+    assert messages[0]["custom"]["agency"]["slug"] == "sogo"
+
+
+def test_crisis_action_uses_the_kind_and_flags_urgency():
+    t = tracker("子どもを叩いてしまいそう", "crisis", 1.0)
+    messages, events = run(ActionCrisis(), t)
+    assert messages[0]["custom"]["type"] == "crisis"
+    assert messages[0]["custom"]["lines"][0]["number"] == "189"
+    assert slot(events, "urgent") is True and "child_abuse" in slot(events, "crisis_kinds")
+
+
+def test_crisis_inside_the_form_says_the_form_goes_on():
+    t = tracker("もう死にたい", "crisis", 1.0, active_loop="handoff_form")
+    messages, _ = run(ActionCrisis(), t)
+    assert "質問の続き" in messages[-1]["text"]
+
+
+def test_hours_action_outside_hours():
+    messages, _ = run(ActionHours(), tracker("何時まで？", "ask_hours", slots={"route": "pastel"}))
+    assert messages[0]["custom"]["agency"]["slug"] == "pastel"
+    assert "24時間" in messages[-1]["text"]
+
+
+FORM_SLOTS = {"consulter": "家族", "consulter_relation": "子", "subject_age": "80代以上",
+              "subject_living": "一人暮らし", "wish_urgency": "数日のうち", "contact_method": "電話",
+              "contact_time": "平日の午前", "contact_name": SKIPPED, "contact_phone": "090-1234-5678",
+              "fields": ["elderly", "poverty"], "route": "sogo", "route_reason": "複数の分野",
+              "worry_texts": ["母の介護と借金で困っています。電話は090-1111-2222です"], "consent": "yes"}
+
+
+def test_read_back_then_save_commits_before_the_number(store_and_clock):
+    messages, events = run(ActionReadBackSummary(), tracker("", "affirm", slots=FORM_SLOTS))
+    assert "090-1234-5678" in messages[0]["text"] and slot(events, "pending") == "confirm"
+    messages, events = run(ActionSaveHandoff(), tracker("はい", "affirm", slots=FORM_SLOTS))
+    ref = slot(events, "handoff_ref")
+    assert ref and f"「{ref}」" in messages[0]["text"]
+    row = get_handoff(open_store(store_and_clock), ref)
+    assert row["consent"] == "yes" and row["fields"] == ["elderly", "poverty"]
+    assert "［電話番号］" in row["resident_text"] and "090-1111-2222" not in row["resident_text"]
+    assert row["summary"]["reception"]["received_at"].startswith("2026-11-29T03:00")
+
+
+def test_line_sender_gives_line_channel_and_no_identifier(store_and_clock):
+    t = tracker("はい", "affirm", slots=FORM_SLOTS, sender="line-0123456789abcdef0123456789abcdef")
+    _, events = run(ActionSaveHandoff(), t)
+    row = get_handoff(open_store(store_and_clock), slot(events, "handoff_ref"))
+    assert row["channel"] == "line"
+    assert "0123456789abcdef" not in json.dumps(row, ensure_ascii=False)
+
+
+def test_failed_write_gives_no_number_but_the_phone(store_and_clock):
+    store_and_clock.mkdir()  # a directory where the database file should be: cannot open
+    messages, events = run(ActionSaveHandoff(), tracker("はい", "affirm", slots=FORM_SLOTS))
+    assert slot(events, "handoff_ref") is None
+    assert "受付番号はお出しできません" in messages[0]["text"]
+    assert get_directory().agency("sogo").phone in messages[0]["text"]
+
+
+def test_no_consent_saves_only_the_minimum(store_and_clock):
+    messages, events = run(ActionConsentNo(), tracker("いいえ", "deny", slots=FORM_SLOTS))
+    assert get_directory().agency("sogo").phone in json.dumps(messages, ensure_ascii=False)
+    rows = list(open_store(store_and_clock)["handoffs"].rows)
+    assert len(rows) == 1 and rows[0]["consent"] == "no" and rows[0]["resident_text"] is None
+    assert "090-1234-5678" not in rows[0]["summary"]
+
+
+def test_form_validation_two_failures_skip_the_question():
+    form = ValidateHandoffForm()
+    dispatcher = CollectingDispatcher()
+    t = tracker("ありがとう", "thanks", slots={"requested_slot": "consulter"}, active_loop="handoff_form")
+    first = form._validate("consulter", "ありがとう", dispatcher, t)
+    assert first == {"consulter": None, "form_failures": 1}
+    t = tracker("ええと", "vague", slots={"requested_slot": "consulter", "form_failures": 1}, active_loop="handoff_form")
+    second = form._validate("consulter", "ええと", dispatcher, t)
+    assert second == {"consulter": SKIPPED, "form_failures": 0}
+    assert get_directory().agency("sogo").phone in dispatcher.messages[-1]["text"]
+
+
+def test_required_slots_skip_contact_details_when_anonymous():
+    form = ValidateHandoffForm()
+    t = tracker("", "inform", slots={"consulter": "本人", "contact_method": "匿名"}, active_loop="handoff_form")
+    slots = asyncio.run(form.required_slots(DOMAIN["forms"]["handoff_form"]["required_slots"], CollectingDispatcher(), t, DOMAIN))
+    assert slots == ["consulter", "subject_age", "subject_living", "wish_urgency", "contact_method"]

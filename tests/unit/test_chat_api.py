@@ -1,0 +1,88 @@
+"""/api/chat input checks and behaviour when Rasa is down (Flask test client, real HTTP to a
+closed port for the down case)."""
+import pytest
+
+from bot.directory import get_directory
+from bot.runner import free_port
+from bot.web import create_app
+from bot.web.config import Settings
+
+
+@pytest.fixture
+def client():
+    port = free_port()  # nothing listens there: Rasa is "down"
+    app = create_app(Settings(rasa_url=f"http://127.0.0.1:{port}", action_server_url=f"http://127.0.0.1:{port}",
+                              rasa_timeout_seconds=1, rate_limit_per_session=5, rate_limit_per_ip=1000))
+    return app.test_client()
+
+
+SENDER = "abcdefgh12345678"
+
+
+@pytest.mark.parametrize("body,code", [
+    ({"sender": SENDER}, "bad_message"),
+    ({"message": "hello"}, "bad_sender"),
+    ({"sender": 12, "message": "hello"}, "bad_sender"),
+    ({"sender": "short", "message": "hello"}, "bad_sender"),
+    ({"sender": SENDER, "message": 5}, "bad_message"),
+    ({"sender": SENDER, "message": "   "}, "empty_message"),
+    ({"sender": SENDER, "message": "あ" * 2001}, "too_long"),
+    ({"sender": SENDER, "message": "abc\x00def"}, "control_characters"),
+    ({"sender": SENDER, "message": "abc\u202edef"}, "control_characters"),
+    (["not", "an", "object"], "bad_json"),
+])
+def test_bad_input_gets_400_with_a_japanese_message(client, body, code):
+    response = client.post("/api/chat", json=body)
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == code and error["message"]
+
+
+def test_not_json(client):
+    response = client.post("/api/chat", data="{oops", content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_json"
+
+
+def test_body_too_large(client):
+    response = client.post("/api/chat", data="x" * 100_000, content_type="application/json")
+    assert response.status_code == 413
+    assert "error" in response.get_json()
+
+
+def test_rasa_down_gives_503_with_the_centres_phone(client):
+    response = client.post("/api/chat", json={"sender": SENDER, "message": "母の物忘れが心配です"})
+    assert response.status_code == 503
+    body = response.get_json()
+    sogo = get_directory().agency("sogo")
+    assert sogo.phone in body["error"]["message"] and body["tel"] == sogo.tel
+
+
+def test_rasa_down_and_crisis_text_still_gives_crisis_lines(client):
+    response = client.post("/api/chat", json={"sender": SENDER, "message": "もう死にたい"})
+    assert response.status_code == 503
+    assert get_directory().hotlines["yorisoi"].number in response.get_json()["error"]["message"]
+
+
+def test_rate_limit_per_session(client):
+    codes = [client.post("/api/chat", json={"sender": SENDER, "message": "こんにちは"}).status_code for _ in range(7)]
+    assert codes[-1] == 429 and codes.count(429) == 2
+
+
+def test_healthz_reports_down(client):
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"rasa": "down", "action_server": "down", "status": "degraded"}
+
+
+def test_unknown_route_has_no_stack_trace(client):
+    response = client.get("/nope")
+    assert response.status_code == 404
+    assert b"Traceback" not in response.data
+
+
+def test_demo_page_lists_the_directory(client):
+    html = client.get("/").get_data(as_text=True)
+    for agency in get_directory().agencies.values():
+        assert agency.phone in html
+    assert "soudan-widget.js" in html
