@@ -8,10 +8,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import current_time, decision_events, directory, send
-from bot.replies import agency_card, always_open_text, crisis_message, out_of_scope_message
+from bot.replies import (agency_card, always_open_text, crisis_message, foreign_language_message,
+                         out_of_scope_message)
 from bot.hours import is_open
 from bot.routing import decide
-from bot.textnorm import looks_unusable
+from bot.textnorm import has_japanese, looks_unusable
 
 MAX_CLARIFY_ROUNDS = 2
 
@@ -67,6 +68,11 @@ class ActionRouteWorry(Action):
             dispatcher.utter_message(response="utter_cannot_use")
             return []
         decision = decide(parse, tracker.get_slot("fields") or [])
+        if decision.route != "emergency" and not has_japanese(text) and not text.startswith("/"):
+            # Latin-only text (another language, markup, stray keys): the classifier's guess is
+            # not trusted and nothing is remembered from it.
+            send(dispatcher, foreign_language_message(directory()))
+            return []
         when = current_time()
         events = decision_events(tracker, decision)
         route = decision.route

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Iterable, List, Optional
 
 from bot.directory import Agency, Directory, Hotline
-from bot.hours import describe_hours, is_open
+from bot.hours import describe_hours, is_open, weekly_hours_text
 
 CRISIS_HEADINGS = {
     "suicide": "つらい気持ちを書いてくれて、ありがとうございます。あなたの命がいちばん大切です。いま、ひとりで抱えずに電話してください。",
@@ -39,8 +39,9 @@ def agency_card(agency: Agency, when: datetime, intro: str = "") -> dict:
 
 def _line_entry(entry) -> dict:
     if isinstance(entry, Agency):
+        hours = weekly_hours_text(entry) + ("" if entry.hours.confirmed else "（見込み）")
         return {"id": f"agency:{entry.slug}", "name": entry.name, "number": entry.phone, "tel": entry.tel,
-                "hours": "受付時間内", "always_open": False, "note": entry.helps_with}
+                "hours": hours, "always_open": False, "note": entry.helps_with}
     return entry.as_dict()
 
 
@@ -84,6 +85,15 @@ def out_of_scope_message(directory: Directory) -> dict:
             f"税金、ごみ、バス、マイナンバーカードなど市の手続きのことは、{hall.name}（電話：{hall.phone}）に"
             f"お問い合わせください。\n困りごとがあれば、いつでも書いてください。")
     return {"text": text}
+
+
+def foreign_language_message(directory: Directory) -> dict:
+    """For text with no Japanese: easy Japanese plus the lines that take other languages."""
+    lines = [directory.hotlines["foreign_center"].as_dict(), directory.hotlines["yorisoi"].as_dict()]
+    text = ("ごめんなさい。日本語で書いてください（やさしい日本語で大丈夫です）。\n"
+            "Please write in Japanese. For other languages, please call:\n" + _lines_text(lines))
+    return {"text": text, "custom": {"type": "hotlines", "heading": text.split("\n")[0], "lines": lines,
+                                     "text": text}}
 
 
 def service_unavailable_text(directory: Directory, crisis_kinds: Optional[Iterable[str]] = None) -> str:

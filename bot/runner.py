@@ -197,7 +197,7 @@ def main() -> int:
     print("  LINE: " + ("on (POST /line/webhook)" if line_on else
                         "off (set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN to turn it on)"))
     print("  Staff pages: /staff. There is no default account; create one with:\n"
-          "    make staff-user USER=<name> ROLE=admin")
+          "    make staff-user ACCOUNT=<name> ROLE=admin")
     print("Press Ctrl-C to stop all three.", flush=True)
     while stopping["signal"] is None:
         dead = stack.dead_service()

@@ -41,3 +41,7 @@ def looks_unusable(text: str) -> bool:
         return False
     letters = re.sub(r"[^a-z]", "", norm.lower())
     return len(letters) >= 4 and len(set(letters)) <= 2
+
+
+def has_japanese(text: str) -> bool:
+    return bool(_JAPANESE.search(normalize_text(text)))

@@ -31,7 +31,7 @@ def stack(tmp_path_factory, line_api):
                                  "RATE_LIMIT_PER_IP": "100000", "SECRET_KEY": "test-secret-key",
                                  "LINE_CHANNEL_SECRET": "test-line-channel-secret",
                                  "LINE_CHANNEL_ACCESS_TOKEN": "test-line-access-token",
-                                 "LINE_API_ENDPOINT": os.environ.get("TEST_LINE_API_ENDPOINT", "")},
+                                 "LINE_API_ENDPOINT": line_api.url},
                       log_dir=tmp_path_factory.mktemp("logs"))
     the_stack.start()
     yield the_stack

@@ -7,6 +7,7 @@ for an expired reply token."""
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -52,8 +53,15 @@ class FakeLineApi:
             def do_GET(self):
                 self.do_POST()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request, client_address):
+                if isinstance(sys.exc_info()[1], ConnectionError):
+                    return  # a client closing a keep-alive connection is normal
+                super().handle_error(request, client_address)
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def _answer(self, path: str, body) -> dict:

@@ -59,11 +59,13 @@ def _register_error_handlers(app: Flask) -> None:
         if code == 500:
             logging.getLogger("soudan.web").exception("unhandled error")
         message = messages[code]
-        if code == 500 or request.path.startswith("/api/"):
+        extra = {}
+        if code in (429, 500) or request.path.startswith("/api/"):
             sogo = app.config["DIRECTORY"].agency("sogo")
             message += f" お急ぎの相談は{sogo.name}（電話：{sogo.phone}）へ。"
+            extra = {"phone": sogo.phone, "tel": sogo.tel}
         if request.path.startswith(("/api/", "/line/", "/healthz")):
-            return jsonify({"error": {"code": str(code), "message": message}}), code
+            return jsonify({"error": {"code": str(code), "message": message}, **extra}), code
         return (f"<!doctype html><html lang=ja><meta charset=utf-8><title>{code}</title>"
                 f"<p>{message}</p></html>"), code, {"Content-Type": "text/html; charset=utf-8"}
 

@@ -67,7 +67,9 @@ def chat():
     sender, message = parsed
     limits = current_app.config["RATE_LIMITERS"]
     if not limits["session"].allow(sender) or not limits["ip"].allow(request.remote_addr or "-"):
-        return error(429, "rate_limited", "短い時間にたくさん送られました。少し待ってから、もう一度送ってください。")
+        sogo = current_app.config["DIRECTORY"].agency("sogo")
+        return error(429, "rate_limited", "短い時間にたくさん送られました。少し待ってから、もう一度送ってください。"
+                     f"お急ぎのときは{sogo.name}（電話：{sogo.phone}）へ。", phone=sogo.phone, tel=sogo.tel)
     try:
         messages = current_app.config["RASA"].send("web-" + sender, message)
     except RasaUnavailable as exc:

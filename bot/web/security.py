@@ -6,10 +6,11 @@ Installed by ``create_app`` with ``security.init_app(app)``.
   ``ALLOWED_ORIGINS`` (the city's CMS, e.g. ``https://www.city.hokuto.hokkaido.jp``) gets
   ``Access-Control-Allow-Origin`` for that origin; a preflight ``OPTIONS`` is answered with 204.
   Same-origin requests (the demo page) always work (Origin host == Host header; behind a reverse
-  proxy, pass the Host header through or list the public origin in ALLOWED_ORIGINS). A request that carries an ``Origin`` that is
-  neither the same origin nor allowed is refused with 403 before it reaches Rasa or the rate
-  limiter, so other sites cannot drive the assistant from their pages. No cookies are involved
-  (the widget sends ``credentials: "omit"``), so ``Allow-Credentials`` is never sent.
+  proxy, pass the Host header through or list the public origin in ALLOWED_ORIGINS). A request
+  that carries an ``Origin`` that is neither the same origin nor allowed is refused with 403
+  before it reaches Rasa or the rate limiter, so other sites cannot drive the assistant from
+  their pages. No cookies are involved (the widget sends ``credentials: "omit"``), so
+  ``Allow-Credentials`` is never sent.
 * Every response gets a Content-Security-Policy without ``unsafe-inline`` / ``unsafe-eval``,
   ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY`` (plus ``frame-ancestors
   'none'``), ``Referrer-Policy``, ``Permissions-Policy``, and HSTS when ``HTTPS`` is on.

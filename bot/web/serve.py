@@ -27,7 +27,8 @@ def main(argv=None) -> int:
         print(f"web side cannot start: {exc}", file=sys.stderr)
         return 2
     serve(app, host=args.host, port=args.port, threads=args.threads, ident="soudan",
-          connection_limit=200, channel_timeout=30, clear_untrusted_proxy_headers=True)
+          connection_limit=200, channel_timeout=30, clear_untrusted_proxy_headers=True,
+          max_request_body_size=512 * 1024)
     return 0
 
 

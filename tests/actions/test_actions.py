@@ -151,3 +151,9 @@ def test_required_slots_skip_contact_details_when_anonymous():
     t = tracker("", "inform", slots={"consulter": "本人", "contact_method": "匿名"}, active_loop="handoff_form")
     slots = asyncio.run(form.required_slots(DOMAIN["forms"]["handoff_form"]["required_slots"], CollectingDispatcher(), t, DOMAIN))
     assert slots == ["consulter", "subject_age", "subject_living", "wish_urgency", "contact_method"]
+
+
+def test_latin_only_text_gets_the_foreign_language_lines_and_is_not_remembered():
+    messages, events = run(ActionRouteWorry(), tracker("I lost my job and cannot pay rent", "worry_disability"))
+    assert events == []
+    assert get_directory().hotlines["foreign_center"].number in messages[0]["custom"]["text"]

@@ -141,3 +141,15 @@ def test_stop_in_the_form(conversation):
     text = all_text(conversation.say("やめる"))
     assert "やめます" in text
     assert get_directory().agency("sogo").phone in text
+
+
+def test_markup_or_another_language_is_not_routed(conversation):
+    messages = conversation.say("<b>x</b>")
+    assert not custom(messages, "agency_card")
+    assert get_directory().hotlines["foreign_center"].number in all_text(messages)
+    # Nothing was remembered from it: a later one-field worry is still one field.
+    assert custom(conversation.say("/worry_elderly"), "agency_card")[0]["agency"]["slug"] == "kakehashi"
+
+
+def test_rasas_own_restart_command_answers(conversation):
+    assert "最初から" in all_text(conversation.say("/restart"))

@@ -34,8 +34,8 @@ FOLLOW_FALLBACK_GREETING = "友だち追加ありがとうございます。北�
 
 LINE_NOTICE_HEADING = (
     "LINEでのご相談について\n"
-    "・LINEのお名前やIDは、相談先に伝えません。名前を書かなくても使えます。\n"
-    "・ここは緊急の窓口ではありません。命に関わるときは、すぐに電話してください。")
+    "・LINEのお名前やIDは、相談先に伝えません。\n"
+    "・命に関わるときは、すぐに下の番号へ電話してください。")
 
 
 def not_readable_text(message_type: str) -> str:

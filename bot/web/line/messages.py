@@ -74,12 +74,13 @@ def agency_bubble(custom: dict) -> Optional[dict]:
 
 
 def _line_block(line: dict, primary: bool) -> Optional[dict]:
+    """One line of a list: name, what it is for, hours, and the call button (with the number)."""
     if not line.get("name") or not line.get("number") or not line.get("tel"):
         return None
-    detail = "、".join(x for x in (line.get("hours"), line.get("note")) if x)
-    contents = [_text(f"{line['name']}（{line['number']}）", weight="bold", size="sm")]
-    if detail:
-        contents.append(_text(detail, size="xs", color=GREY))
+    contents = [_text(line["name"], weight="bold", size="sm")]
+    for detail in (line.get("note"), line.get("hours")):
+        if detail:
+            contents.append(_text(detail, size="xs", color=GREY))
     contents.append(call_button(line["tel"], line["number"], primary))
     return {"type": "box", "layout": "vertical", "spacing": "xs", "margin": "lg", "contents": contents}
 
