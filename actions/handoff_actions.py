@@ -24,6 +24,8 @@ RETRY = "ごめんなさい、うまく受け取れませんでした。ボタ�
 GIVE_UP = ("うまく受け取れなかったので、この質問はとばします。やめるときは「やめる」と書いてください。"
            "電話で話すこともできます：{name} {phone}")
 MAX_FAILURES = 2
+FORM_SLOTS = ("consulter", "consulter_relation", "subject_age", "subject_living", "wish_urgency",
+              "contact_method", "contact_time", "contact_name", "contact_phone")
 
 
 def _summary(tracker: Tracker, consent: str) -> dict:
@@ -172,29 +174,14 @@ class ValidateHandoffForm(FormValidationAction):
                                  "電話番号の形になっていないようです。0から始まる番号（例：090-0000-0000）を書くか、「書かない」を押してください。")
         return {slot: None, "form_failures": failures}
 
-    def validate_consulter(self, value, dispatcher, tracker, domain):
-        return self._validate("consulter", value, dispatcher, tracker)
 
-    def validate_consulter_relation(self, value, dispatcher, tracker, domain):
-        return self._validate("consulter_relation", value, dispatcher, tracker)
+def _validator(slot: str):
+    def validate(self, value, dispatcher, tracker, domain):
+        return self._validate(slot, value, dispatcher, tracker)
+    validate.__name__ = f"validate_{slot}"
+    return validate
 
-    def validate_subject_age(self, value, dispatcher, tracker, domain):
-        return self._validate("subject_age", value, dispatcher, tracker)
 
-    def validate_subject_living(self, value, dispatcher, tracker, domain):
-        return self._validate("subject_living", value, dispatcher, tracker)
-
-    def validate_wish_urgency(self, value, dispatcher, tracker, domain):
-        return self._validate("wish_urgency", value, dispatcher, tracker)
-
-    def validate_contact_method(self, value, dispatcher, tracker, domain):
-        return self._validate("contact_method", value, dispatcher, tracker)
-
-    def validate_contact_time(self, value, dispatcher, tracker, domain):
-        return self._validate("contact_time", value, dispatcher, tracker)
-
-    def validate_contact_name(self, value, dispatcher, tracker, domain):
-        return self._validate("contact_name", value, dispatcher, tracker)
-
-    def validate_contact_phone(self, value, dispatcher, tracker, domain):
-        return self._validate("contact_phone", value, dispatcher, tracker)
+# rasa_sdk looks up ``validate_<slot>`` for each slot of the form.
+for _slot in FORM_SLOTS:
+    setattr(ValidateHandoffForm, f"validate_{_slot}", _validator(_slot))

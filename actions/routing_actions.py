@@ -8,8 +8,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import current_time, decision_events, directory, send
-from bot.replies import (agency_card, always_open_text, crisis_message, foreign_language_message,
-                         out_of_scope_message)
+from actions.crisis_actions import answer_crisis
+from bot.replies import agency_card, always_open_text, foreign_language_message, out_of_scope_message
 from bot.hours import is_open
 from bot.routing import decide
 from bot.textnorm import has_japanese, looks_unusable
@@ -53,6 +53,11 @@ def single_agency_messages(slug: str, when) -> List[dict]:
     return messages
 
 
+def decision_possible(text: str) -> bool:
+    """Text with letters in it (not only digits and signs) can be routed."""
+    return any(ch.isalpha() for ch in text)
+
+
 class ActionRouteWorry(Action):
     """Decide where a worry goes (bot.routing.decide) and answer with the agency, the
     総合相談支援センター path with a consent question, or a clarifying question."""
@@ -64,7 +69,7 @@ class ActionRouteWorry(Action):
         parse = tracker.latest_message or {}
         text = parse.get("text") or ""
         intent = (parse.get("intent") or {}).get("name")
-        if intent == "nlu_fallback" and looks_unusable(text):
+        if intent == "nlu_fallback" and (looks_unusable(text) or not decision_possible(text)):
             dispatcher.utter_message(response="utter_cannot_use")
             return []
         decision = decide(parse, tracker.get_slot("fields") or [])
@@ -81,9 +86,7 @@ class ActionRouteWorry(Action):
             route = "sogo"
             decision.reason = "確認の質問を2回しても分野がはっきりしない相談"
         if route == "emergency":
-            send(dispatcher, crisis_message(directory(), decision.crisis_kinds))
-            dispatcher.utter_message(response="utter_offer_continue")
-            return events + [SlotSet("urgent", True), SlotSet("crisis_kinds", decision.crisis_kinds)]
+            return answer_crisis(dispatcher, tracker, decision)
         if route == "out_of_scope":
             send(dispatcher, out_of_scope_message(directory()))
             return events

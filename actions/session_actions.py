@@ -7,9 +7,8 @@ from rasa_sdk import Action
 from rasa_sdk.events import AllSlotsReset, SlotSet
 
 from actions.common import directory
+from actions.handoff_actions import FORM_SLOTS
 
-FORM_SLOTS = ("consulter", "consulter_relation", "subject_age", "subject_living", "wish_urgency",
-              "contact_method", "contact_time", "contact_name", "contact_phone", "requested_slot")
 
 
 class ActionStop(Action):
@@ -21,7 +20,7 @@ class ActionStop(Action):
         dispatcher.utter_message(
             text=f"わかりました。ここでやめます。途中まで入力した内容は送っていません。\n"
                  f"相談したくなったら、いつでも書いてください。電話でも相談できます：{sogo.name} {sogo.phone}")
-        return [SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet("pending", None),
+        return [SlotSet(slot, None) for slot in FORM_SLOTS + ("requested_slot",)] + [SlotSet("pending", None),
                                                                  SlotSet("form_failures", 0)]
 
 

@@ -30,3 +30,12 @@ WORRY_INTENT_FIELD = {
     "worry_poverty": "poverty",
 }
 CRISIS_KINDS = ("suicide", "violence", "child_abuse", "danger", "lifeline")
+CRISIS_LABELS = {
+    "suicide": "自殺・死にたい気持ち",
+    "violence": "暴力",
+    "child_abuse": "子どもへの虐待",
+    "danger": "身の危険",
+    "lifeline": "ライフライン（食べ物・電気・住まい）",
+}
+CONSENT_LABELS = {"yes": "同意あり", "no": "同意なし", "not_asked": "未確認"}
+URGENCY_LABELS = {"high": "高", "medium": "中", "low": "低"}

@@ -11,6 +11,7 @@ Rules, in order (docs/routing-spec.md):
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, List, Optional
 
@@ -28,6 +29,7 @@ COMPLEX_MIN_CONFIDENCE = 0.50
 
 
 FALLBACK_INTENT = "nlu_fallback"
+_DIGITS_ONLY = re.compile(r"^[\d\s\-‐－ー−()（）+＋#＃]+$")
 
 
 def guard_intent(intent: dict, ranking: List[dict], entities: List[dict], text: str) -> dict:
@@ -41,7 +43,9 @@ def guard_intent(intent: dict, ranking: List[dict], entities: List[dict], text: 
     name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
     if any(e.get("entity") == "crisis_kind" for e in entities):
         return {"name": "crisis", "confidence": 1.0}
-    if looks_unusable(text):
+    if looks_unusable(text) or _DIGITS_ONLY.match(text):
+        # Digits alone (a phone number typed into the form, "123") carry no intent; the
+        # classifier would guess "emergency_info" from 110 / 119.
         return {"name": FALLBACK_INTENT, "confidence": 1.0}
     if name == "crisis" and confidence < CRISIS_MIN_CONFIDENCE:
         runner_up = next((r for r in ranking if r.get("name") not in ("crisis", FALLBACK_INTENT, None)), None)

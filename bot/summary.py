@@ -9,11 +9,9 @@ import re
 from datetime import datetime
 from typing import Iterable, List, Optional
 
-from bot.fields import FIELD_LABELS, FIELD_ROUTE
+from bot.fields import CONSENT_LABELS, FIELD_LABELS, FIELD_ROUTE, URGENCY_LABELS
 from bot.form_answers import SKIPPED
 
-CONSENT_LABELS = {"yes": "同意あり", "no": "同意なし", "not_asked": "未確認"}
-URGENCY_LABELS = {"high": "高", "medium": "中", "low": "低"}
 
 _PHONE_IN_TEXT = re.compile(r"0\d{1,4}[-‐－ー−\s]?\d{1,4}[-‐－ー−\s]?\d{3,4}")
 _EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")

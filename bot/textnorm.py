@@ -31,6 +31,11 @@ def has_control_characters(text: str) -> bool:
     return bool(_CONTROL.search(text))
 
 
+def strip_control_characters(text: str) -> str:
+    """The text without the characters ``has_control_characters`` finds."""
+    return _CONTROL.sub("", text)
+
+
 def looks_unusable(text: str) -> bool:
     """True for messages no parser can use: emoji or punctuation only, or one Latin key held
     down (``jjjj``, ``asasas``). Everything else goes to the NLU, whose fallback handles the rest."""

@@ -31,11 +31,15 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
     )
     app.json.ensure_ascii = False
 
+    from bot.web import security
     from bot.web.chat_api import bp as chat_bp
-    app.register_blueprint(chat_bp)
-    app.register_blueprint(__import__("bot.web.staff", fromlist=["bp"]).bp)  # /staff (issue 6)
-    from bot.web.line import bp as line_bp; app.register_blueprint(line_bp)  # noqa: E702 (LINE webhook)
-    from bot.web import security; security.init_app(app)  # CORS for /api/chat, security headers
+    from bot.web.line import bp as line_bp
+    from bot.web.staff import bp as staff_bp
+
+    app.register_blueprint(chat_bp)  # /api/chat, /healthz, demo page, widget files
+    app.register_blueprint(line_bp)  # /line/webhook
+    app.register_blueprint(staff_bp)  # /staff
+    security.init_app(app)  # CORS for /api/chat, security headers
 
     _register_error_handlers(app)
     return app

@@ -31,7 +31,10 @@ def error(status: int, code: str, message: str, **extra):
 def parse_chat_request() -> Tuple[Optional[Tuple[str, str]], Optional[tuple]]:
     """(sender, message) from the JSON body, or an error response."""
     settings = current_app.config["SETTINGS"]
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # absurdly deep JSON
+        data = None
     if not isinstance(data, dict):
         return None, error(400, "bad_json", "送信の形式が正しくありません。ページを読み込み直してください。")
     sender, message = data.get("sender"), data.get("message")

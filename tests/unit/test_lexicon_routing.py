@@ -95,3 +95,8 @@ def test_model_crisis_above_threshold_wins_without_lexicon():
 
 def test_unusable_text_becomes_fallback():
     assert parse("😀😀😀", "greet", 0.9)["intent"]["name"] == "nlu_fallback"
+
+
+@pytest.mark.parametrize("text", ["123", "０９０－１２３４－５６７８", "110"])
+def test_digits_alone_carry_no_intent(text):
+    assert parse(text, "emergency_info", 0.9)["intent"]["name"] == "nlu_fallback"

@@ -19,6 +19,7 @@ from pydantic.v1 import ValidationError as PydanticValidationError
 
 from bot.lexicon import crisis_lexicon
 from bot.replies import crisis_message, service_unavailable_text
+from bot.textnorm import strip_control_characters
 from bot.web.line import copy
 from bot.web.line.dedup import TtlSet
 from bot.web.line.messages import text_message, to_line_messages, to_sdk
@@ -36,10 +37,6 @@ DEDUP_MAX_ITEMS = 100_000
 GROUP_NOTICE_TTL_SECONDS = 600
 DEFAULT_API_ENDPOINT = "https://api.line.me"
 
-# Same characters bot.textnorm.has_control_characters rejects on the widget. On LINE they are
-# removed instead of refused: emoji sequences use U+200D and a resident cannot see why a message
-# would be refused.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class BoundedPool:
@@ -107,7 +104,7 @@ class LineChannel:
         for n, event in enumerate(events):
             if not isinstance(event, dict):
                 continue
-            if (event.get("deliveryContext") or {}).get("isRedelivery"):
+            if _obj(event.get("deliveryContext")).get("isRedelivery"):
                 stats["redelivered"] += 1
             event_id = event.get("webhookEventId")
             if isinstance(event_id, str) and event_id and not self.seen.add_if_new(event_id):
@@ -123,7 +120,7 @@ class LineChannel:
         return stats
 
     def _source_key(self, event: dict) -> Optional[str]:
-        source = event.get("source") or {}
+        source = _obj(event.get("source"))
         raw = source.get("groupId") or source.get("roomId") or source.get("userId")
         return pseudonym(self.pseudonym_secret, raw) if isinstance(raw, str) and raw else None
 
@@ -142,7 +139,7 @@ class LineChannel:
     def handle(self, event: dict, received_at: float) -> None:
         kind = event.get("type")
         token = event.get("replyToken")
-        source = event.get("source") or {}
+        source = _obj(event.get("source"))
         source_type = source.get("type")
         if source_type in ("group", "room"):
             self.handle_group(event, source)
@@ -155,14 +152,14 @@ class LineChannel:
         if kind == "follow":
             messages = self.greeting(sender, stale)
         elif kind == "message":
-            message = event.get("message") or {}
+            message = _obj(event.get("message"))
             if message.get("type") == "text":
                 messages = self.answer_text(sender, message.get("text"), stale)
             else:
                 messages = [{"text": copy.not_readable_text(str(message.get("type"))),
                              "buttons": copy.CATEGORY_BUTTONS}]
         elif kind == "postback":
-            data = (event.get("postback") or {}).get("data")
+            data = _obj(event.get("postback")).get("data")
             messages = self.answer_text(sender, data, stale, typed=False)
         else:
             return  # join/leave cannot come from a user; beacon, unsend, ... need no answer
@@ -207,7 +204,8 @@ class LineChannel:
     def answer_text(self, sender: Optional[str], text, stale: bool, typed: bool = True) -> List[dict]:
         if not isinstance(text, str):
             return [{"text": copy.empty_text()}]
-        text = _CONTROL.sub("", text).strip()
+        # Removed rather than refused (as the widget does): LINE emoji sequences use U+200D.
+        text = strip_control_characters(text).strip()
         if not text:
             return [{"text": copy.empty_text()}]
         if typed and len(text) > self.settings.max_message_chars:
@@ -263,8 +261,13 @@ class LineChannel:
         return True
 
 
+def _obj(value) -> dict:
+    """A part of an event that should be a JSON object; anything else counts as empty."""
+    return value if isinstance(value, dict) else {}
+
+
 def _kind(event: dict) -> str:
     kind = str(event.get("type") or "?")
     if kind == "message":
-        kind += "/" + str((event.get("message") or {}).get("type") or "?")
+        kind += "/" + str(_obj(event.get("message")).get("type") or "?")
     return re.sub(r"[^a-zA-Z/_]", "", kind)[:40]

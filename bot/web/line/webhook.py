@@ -60,7 +60,7 @@ def webhook():
         return _error(400, "bad_signature", "署名が正しくありません。")
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly deep JSON
         return _error(400, "bad_json", "形式が正しくありません。")
     events = payload.get("events") if isinstance(payload, dict) else None
     if not isinstance(events, list):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from bot.fields import ALL_FIELDS, FIELD_LABELS
+from bot.fields import ALL_FIELDS, CONSENT_LABELS, CRISIS_LABELS, FIELD_LABELS, URGENCY_LABELS  # noqa: F401 (used by templates)
 
 STATUSES = ("new", "in_progress", "connected", "closed")
 STATUS_LABELS = {"new": "新規", "in_progress": "対応中", "connected": "つないだ", "closed": "終結"}
@@ -16,18 +16,9 @@ TRANSITIONS = {
     "closed": ("in_progress",),
 }
 URGENCIES = ("high", "medium", "low")
-URGENCY_LABELS = {"high": "高", "medium": "中", "low": "低"}
 CHANNELS = ("web", "line")
 CHANNEL_LABELS = {"web": "ウェブ", "line": "LINE"}
-CONSENT_LABELS = {"yes": "同意あり", "no": "同意なし", "not_asked": "未確認"}
 ROLE_LABELS = {"staff": "職員", "admin": "管理者"}
-CRISIS_LABELS = {
-    "suicide": "自殺・死にたい気持ち",
-    "violence": "暴力",
-    "child_abuse": "子どもへの虐待",
-    "danger": "身の危険",
-    "lifeline": "ライフライン（食べ物・電気・住まい）",
-}
 FIELDS = ALL_FIELDS
 NO_FIELD = "none"
 NO_FIELD_LABEL = "分野なし"
@@ -68,22 +59,21 @@ def field_label(code: Optional[str]) -> str:
     return FIELD_LABELS.get(code, code)
 
 
-def format_datetime(value: Optional[str]) -> str:
-    """``2026-11-30T10:00:00+09:00`` -> ``2026年11月30日（月）10:00``; unreadable values as they are."""
+def _format(value: Optional[str], with_time: bool) -> str:
     if not value:
         return ""
     try:
         moment = datetime.fromisoformat(value)
     except (TypeError, ValueError):
         return str(value)
-    return f"{moment.year}年{moment.month}月{moment.day}日（{WEEKDAYS_JA[moment.weekday()]}）{moment:%H:%M}"
+    day = f"{moment.year}年{moment.month}月{moment.day}日"
+    return f"{day}（{WEEKDAYS_JA[moment.weekday()]}）{moment:%H:%M}" if with_time else day
+
+
+def format_datetime(value: Optional[str]) -> str:
+    """``2026-11-30T10:00:00+09:00`` -> ``2026年11月30日（月）10:00``; unreadable values as they are."""
+    return _format(value, with_time=True)
 
 
 def format_date(value: Optional[str]) -> str:
-    if not value:
-        return ""
-    try:
-        moment = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return str(value)
-    return f"{moment.year}年{moment.month}月{moment.day}日"
+    return _format(value, with_time=False)
