@@ -19,11 +19,14 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot import rasa_speedups
 from bot.lexicon import lexicon_entities
 from bot.routing import guard_intent
 from bot.textnorm import normalize_text
 
 Token = Tuple[str, int, int]
+
+rasa_speedups.install()
 
 
 class _Stateless(GraphComponent):

@@ -166,8 +166,10 @@ def print_table(report: dict) -> None:
     if report.get("overhead"):
         print("\nweb side overhead (web / rasa-direct):")
         for row in report["overhead"]:
-            print(f"  N={row['n']:>3}: median x{fmt(row['median_ratio'])}, p95 x{fmt(row['p95_ratio'])}, "
-                  f"throughput x{fmt(row['throughput_ratio'])}".replace("x-", "-"))
+            r = {k: ("-" if row[k] is None else f"x{row[k]:.2f}") for k in ("median_ratio", "p95_ratio",
+                                                                             "throughput_ratio")}
+            print(f"  N={row['n']:>3}: median {r['median_ratio']}, p95 {r['p95_ratio']}, "
+                  f"throughput {r['throughput_ratio']}")
     print("\n== memory (RSS MB, process group incl. children) ==")
     for label, key in (("at rest", "rest"), ("under load (max)", "load_max")):
         m = report["memory_mb"].get(key) or {}

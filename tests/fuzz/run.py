@@ -4,7 +4,7 @@
 
 Starts its own Stack (free ports, temporary DB, FakeLineApi for LINE's API), sends hypothesis-
 generated inputs (tests/fuzz/strategies.py, ``known_bugs=True``: everything, including the
-shapes that currently give a 500) over real HTTP, and checks: no 5xx except a 503 that gives
+shapes that gave a 500 before d28451c) over real HTTP, and checks: no 5xx except a 503 that gives
 the centre's phone, no crashed process, the web process' RSS sampled every 1,000 inputs (it
 must not keep growing), unhandled errors counted in the web log. Writes reports/fuzz.json and
 exits 1 when the contract is broken.

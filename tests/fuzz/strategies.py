@@ -3,15 +3,14 @@
 Each strategy yields a ``Case``: the raw body (bytes), the headers and a short ``kind`` label
 for the report. Big bodies are built from a drawn size (cheap), not drawn byte by byte.
 
-``known_bugs``: inputs that currently make the web side answer 500 (found by this fuzz, see
-tests/fuzz/test_fuzz_web.py's xfail tests and the bench report):
+``known_bugs``: shapes that made the web side answer 500 before commit d28451c (found by this
+fuzz; regression tests in tests/fuzz/test_fuzz_web.py):
   * JSON nested deeper than about 950 levels -> RecursionError in json.loads (both endpoints);
   * a correctly signed LINE body whose event has ``source`` / ``deliveryContext`` that is not
     an object (a string, list, number) -> AttributeError in LineChannel.accept (HTTP 500);
-  * the same for ``message`` / ``postback``: the webhook answers 200 but the worker fails
-    (AttributeError in LineChannel.handle and again in ``_kind`` while logging), no reply.
-With ``known_bugs=False`` those shapes are not generated, so the strict pytest fuzz stays green
-and keeps guarding everything else; set it to True once the web side is fixed.
+  * the same for ``message`` / ``postback``: 200, but the worker failed and nothing was replied.
+Fixed now, so every caller passes ``known_bugs=True`` (the whole input space); the flag stays so
+a future known failure can be fenced off the same way while it is being fixed.
 """
 from __future__ import annotations
 

@@ -8,8 +8,8 @@
   of messages; the LINE workers never fail.
 * 300 chat inputs against the real web side of the session stack (real Rasa behind it), with
   the web process' memory sampled before and after.
-* xfail(strict=True) tests for the 500s this fuzz found; they turn into failures (XPASS) when
-  the web side is fixed, so the markers and ``known_bugs`` in strategies.py can go.
+* regression tests for the 500s this fuzz found (deep JSON, LINE event parts of the wrong
+  type; fixed in commit d28451c).
 
 The long run (10,000+ inputs against the real stack) is ``python -m tests.fuzz.run``.
 """
@@ -72,7 +72,7 @@ def test_chat_fuzz_test_client(fuzz_app):
     seen = {"n": 0}
 
     @settings(max_examples=1200, **FAST)
-    @given(chat_cases())
+    @given(chat_cases(known_bugs=True))
     def check(case):
         seen["n"] += 1
         response = client.post("/api/chat", data=case.body, headers=case.headers)
@@ -94,7 +94,7 @@ def test_line_fuzz_test_client(fuzz_app):
     seen = {"n": 0}
 
     @settings(max_examples=800, **FAST)
-    @given(line_cases())
+    @given(line_cases(known_bugs=True))
     def check(case):
         seen["n"] += 1
         response = client.post("/line/webhook", data=case.body, headers=case.headers)
@@ -119,7 +119,7 @@ def test_chat_fuzz_real_web_side(stack):
     seen = {"n": 0}
 
     @settings(max_examples=300, **FAST)
-    @given(chat_cases())
+    @given(chat_cases(known_bugs=True))
     def check(case):
         seen["n"] += 1
         response = session.post(url, data=case.body, headers=case.headers, timeout=30)
@@ -134,40 +134,34 @@ def test_chat_fuzz_real_web_side(stack):
     assert requests.get(stack.web_url + "/healthz", timeout=10).status_code == 200
 
 
-# -- what the fuzz found (the web side answers 500; expected to be fixed) ------------------------
+# -- what the fuzz found (500s, fixed in d28451c): regression tests --------------------------------
 
 def _deep(depth):
     return ("[" * depth + "]" * depth).encode()
 
 
-@pytest.mark.xfail(strict=True, reason="RecursionError from json.loads on deeply nested JSON is not caught "
-                                       "(bot/web/chat_api.py parse_chat_request)")
-def test_known_bug_deep_json_chat(fuzz_app):
+def test_found_by_fuzz_deep_json_chat(fuzz_app):
     app, _ = fuzz_app
     response = app.test_client().post("/api/chat", data=_deep(5000), content_type="application/json")
     assert response.status_code < 500
 
 
-@pytest.mark.xfail(strict=True, reason="RecursionError from json.loads not caught (bot/web/line/webhook.py)")
-def test_known_bug_deep_json_line(fuzz_app):
+def test_found_by_fuzz_deep_json_line(fuzz_app):
     app, _ = fuzz_app
     body = _deep(5000)
     response = app.test_client().post("/line/webhook", data=body, headers={"X-Line-Signature": sign(body)})
     assert response.status_code < 500
 
 
-@pytest.mark.xfail(strict=True, reason="LineChannel.accept assumes source/deliveryContext are objects")
 @pytest.mark.parametrize("event", [{"type": "message", "source": "x"}, {"type": "message", "deliveryContext": [1]}])
-def test_known_bug_line_event_parts_of_the_wrong_type(fuzz_app, event):
+def test_found_by_fuzz_line_event_parts_of_the_wrong_type(fuzz_app, event):
     app, _ = fuzz_app
     body = json.dumps({"events": [event]}).encode()
     response = app.test_client().post("/line/webhook", data=body, headers={"X-Line-Signature": sign(body)})
     assert response.status_code < 500
 
 
-@pytest.mark.xfail(strict=True, reason="LineChannel.handle and _kind assume message/postback are objects: "
-                                       "the worker fails and nothing is replied")
-def test_known_bug_line_message_of_the_wrong_type(fuzz_app):
+def test_found_by_fuzz_line_message_of_the_wrong_type(fuzz_app):
     app, failures = fuzz_app
     failures.records.clear()
     body = json.dumps({"events": [{"type": "message", "replyToken": "t" * 32, "message": "text",
