@@ -26,6 +26,7 @@ FIELD_INTENT_MIN_CONFIDENCE = 0.45
 # ... and adds a second field to lexicon fields only from this one on.
 EXTRA_FIELD_MIN_CONFIDENCE = 0.95
 COMPLEX_MIN_CONFIDENCE = 0.50
+COMPLEX_OVER_ONE_FIELD_MIN_CONFIDENCE = 0.75
 
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -143,10 +144,10 @@ def decide(parse: dict, previous_fields: Iterable[str] = ()) -> Decision:
     main_field = (new_fields or all_fields or [None])[0]
 
     is_crisis = bool(crisis_kinds) or (intent == "crisis" and confidence >= CRISIS_MIN_CONFIDENCE)
-    # The model's "complex" or "don't know where" does not override one clearly named field.
+    # The model's "complex" must be sure of itself to override one clearly named field.
     one_named_field = len([f for f in lexicon_fields if f in MAIN_FIELDS]) == 1 and not between
-    complex_intent = (model_intent == "worry_complex" and model_confidence >= COMPLEX_MIN_CONFIDENCE
-                      )
+    complex_threshold = COMPLEX_OVER_ONE_FIELD_MIN_CONFIDENCE if one_named_field else COMPLEX_MIN_CONFIDENCE
+    complex_intent = model_intent == "worry_complex" and model_confidence >= complex_threshold
     dont_know = model_intent == "dont_know" and not main_fields
 
     if is_crisis:

@@ -43,7 +43,7 @@ def test_first_conversation_mothers_forgetfulness_gets_kakehashi_card(conversati
 
 
 def test_second_field_in_a_later_turn_turns_the_case_complex(conversation):
-    first = conversation.say("子どもが不登校で悩んでいます")
+    first = conversation.say("/worry_child")
     assert custom(first, "agency_card")[0]["agency"]["slug"] == "kodomo"
     second = conversation.say("それと、家賃も2か月払えていません")
     assert custom(second, "agency_card")[0]["agency"]["slug"] == "sogo"

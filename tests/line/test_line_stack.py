@@ -135,8 +135,11 @@ def test_a_group_gets_the_one_to_one_notice_and_nothing_goes_to_rasa(line):
 
 
 def test_join_event_gets_the_notice(line):
-    ev = event("join", source={"type": "group", "groupId": new_group_id()})
+    group = new_group_id()
+    ev = event("join", source={"type": "group", "groupId": group})
     assert "1対1" in reply_messages(line.send(ev))[0]["text"]
+    # The bot then leaves; wait for it so the request does not reach the next test.
+    assert f"/v2/bot/group/{group}/leave" in [r["path"] for r in line.api.wait_for(2)]
 
 
 def test_unfollow_gets_nothing(line):

@@ -100,3 +100,10 @@ def test_unusable_text_becomes_fallback():
 @pytest.mark.parametrize("text", ["123", "０９０－１２３４－５６７８", "110"])
 def test_digits_alone_carry_no_intent(text):
     assert parse(text, "emergency_info", 0.9)["intent"]["name"] == "nlu_fallback"
+
+
+def test_a_weak_complex_guess_does_not_override_one_named_field():
+    weak = parse("子どもが不登校で悩んでいます", "worry_complex", 0.6)
+    assert decide(weak).route == "kodomo"
+    sure = parse("子どもが不登校で悩んでいます", "worry_complex", 0.95)
+    assert decide(sure).route == "sogo"
