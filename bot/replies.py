@@ -14,9 +14,9 @@ from bot.hours import describe_hours, is_open, weekly_hours_text
 
 CRISIS_HEADINGS = {
     "suicide": "つらい気持ちを書いてくれて、ありがとうございます。あなたの命がいちばん大切です。いま、ひとりで抱えずに電話してください。",
-    "violence": "あなたの安全がいちばん大切です。いま危ないときは、すぐ110番に電話してください。",
+    "violence": "あなたの安全がいちばん大切です。いま危ないときは、すぐ{police}番に電話してください。",
     "child_abuse": "お子さんの安全がいちばん大切です。ひとりで抱えずに、いますぐ相談してください。叩いてしまいそうなときも相談できます。",
-    "danger": "命に関わるかもしれません。倒れている・意識がないときは、すぐ119番に電話してください。",
+    "danger": "命に関わるかもしれません。倒れている・意識がないときは、すぐ{fire_ambulance}番に電話してください。",
     "lifeline": "いまの暮らしを守るために、すぐ相談してください。",
     "general": "いま危ない状況でしたら、すぐに電話してください。",
 }
@@ -49,6 +49,12 @@ def _lines_text(lines: Iterable[dict]) -> str:
     return "\n".join(f"・{l['name']}：{l['number']}（{l['hours']}）" for l in lines)
 
 
+def _emergency_numbers(directory: Directory) -> dict:
+    """110 and 119 as the hotline data gives them (headings name them inline)."""
+    return {"police": directory.hotlines["police"].number,
+            "fire_ambulance": directory.hotlines["fire_ambulance"].number}
+
+
 def crisis_message(directory: Directory, kinds: Iterable[str]) -> dict:
     """The crisis answer: short, first, with the lines for the kinds of crisis found."""
     kinds = [k for k in kinds if k in CRISIS_HEADINGS] or ["general"]
@@ -58,7 +64,7 @@ def crisis_message(directory: Directory, kinds: Iterable[str]) -> dict:
             line = _line_entry(entry)
             if line["id"] not in {l["id"] for l in lines}:
                 lines.append(line)
-    heading = CRISIS_HEADINGS[kinds[0]]
+    heading = CRISIS_HEADINGS[kinds[0]].format(**_emergency_numbers(directory))
     text = heading + "\n" + _lines_text(lines)
     return {"text": text, "custom": {"type": "crisis", "kinds": kinds, "heading": heading, "lines": lines,
                                      "text": text}}
@@ -101,7 +107,7 @@ def service_unavailable_text(directory: Directory, crisis_kinds: Optional[Iterab
     sogo = directory.agency("sogo")
     text = (f"ごめんなさい。いま案内の仕組みがうまく動いていません。\n"
             f"お急ぎの相談は、{sogo.name}（電話：{sogo.phone}）にお電話ください。\n"
-            f"命に関わるときは、110番（警察）・119番（救急）へ。")
+            "命に関わるときは、{police}番（警察）・{fire_ambulance}番（救急）へ。".format(**_emergency_numbers(directory)))
     if crisis_kinds:
         text = crisis_message(directory, crisis_kinds)["text"] + "\n\n" + text
     return text
