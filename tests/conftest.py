@@ -2,6 +2,8 @@
 session, on free ports, with its own SQLite file and a fixed clock."""
 from __future__ import annotations
 
+import re
+import time
 import uuid
 from pathlib import Path
 
@@ -72,3 +74,27 @@ def conversation(web_url) -> Conversation:
 
 def all_text(messages: list) -> str:
     return "\n".join(m.get("text", "") for m in messages)
+
+
+REF = re.compile(r"受付番号は「(\d{3}-\d{4})」")
+
+
+def wait_healthy(stack, timeout: float = 120) -> None:
+    """Wait until /healthz says all three processes are up (after a fault test restarts one)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if requests.get(stack.web_url + "/healthz", timeout=5).status_code == 200:
+            return
+        time.sleep(0.5)
+    raise AssertionError("stack did not recover")
+
+
+def reach_confirmation(web_url: str) -> Conversation:
+    """A complex case walked by buttons up to the read-back question."""
+    c = Conversation(web_url)
+    c.say("ひきこもりの兄と認知症の父のことで困っています")
+    c.say("はい")
+    for answer in ("本人", "40〜50代", "家族と同居", "急がない", "匿名"):
+        text = all_text(c.say('/inform{"form_answer": "%s"}' % answer))
+    assert "この内容で送ってよいですか" in text
+    return c

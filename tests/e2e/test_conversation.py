@@ -7,10 +7,9 @@ import requests
 
 from bot.directory import get_directory
 from bot.store import get_handoff, open_store
-from tests.conftest import Conversation, all_text
+from tests.conftest import REF, Conversation, all_text
 
 pytestmark = pytest.mark.stack
-REF = re.compile(r"受付番号は「(\d{3}-\d{4})」")
 
 
 def custom(messages, kind):

@@ -1,6 +1,5 @@
 """Killed processes: a reference number once shown is never lost; a resident always gets a
 phone number while a component is down; everything recovers when the process is back."""
-import re
 import time
 
 import pytest
@@ -8,33 +7,13 @@ import requests
 
 from bot.directory import get_directory
 from bot.store import get_handoff, open_store
-from tests.conftest import Conversation, all_text
+from tests.conftest import REF, Conversation, all_text, reach_confirmation, wait_healthy
 
 pytestmark = pytest.mark.stack
-REF = re.compile(r"受付番号は「(\d{3}-\d{4})」")
-
-
-def _wait_healthy(stack, timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if requests.get(stack.web_url + "/healthz", timeout=5).status_code == 200:
-            return
-        time.sleep(0.5)
-    raise AssertionError("stack did not recover")
-
-
-def _reach_confirmation(web_url) -> Conversation:
-    c = Conversation(web_url)
-    c.say("ひきこもりの兄と認知症の父のことで困っています")
-    c.say("はい")
-    for answer in ("本人", "40〜50代", "家族と同居", "急がない", "匿名"):
-        text = all_text(c.say('/inform{"form_answer": "%s"}' % answer))
-    assert "この内容で送ってよいですか" in text
-    return c
 
 
 def test_sigkill_action_server_right_after_a_reference_number(stack, db_path):
-    c = _reach_confirmation(stack.web_url)
+    c = reach_confirmation(stack.web_url)
     ref = REF.search(all_text(c.say("はい"))).group(1)
     stack.services["actions"].kill()
     try:
@@ -50,7 +29,7 @@ def test_sigkill_action_server_right_after_a_reference_number(stack, db_path):
         assert sogo.phone in body or get_directory().agency("kakehashi").phone in body
     finally:
         stack.services["actions"].start()
-        _wait_healthy(stack)
+        wait_healthy(stack)
     assert custom_slug(Conversation(stack.web_url).say("母の物忘れがひどくて心配です")) == "kakehashi"
 
 
@@ -72,5 +51,5 @@ def test_rasa_killed_gives_the_phone_then_recovers(stack):
         assert requests.get(stack.web_url + "/healthz", timeout=10).status_code == 503
     finally:
         stack.services["rasa"].start()
-        _wait_healthy(stack, timeout=180)
+        wait_healthy(stack, timeout=180)
     assert custom_slug(Conversation(stack.web_url).say("母の物忘れがひどくて心配です")) == "kakehashi"

@@ -7,7 +7,6 @@ every write past 4 KB fails with EFBIG, which SQLite reports as "database or dis
 where chmod 0444 or a read-only directory would not stop the writes; a tmpfs or a read-only
 mount would need privileges the test should not ask for.
 """
-import re
 import resource
 import time
 
@@ -16,10 +15,9 @@ import requests
 
 from bot.directory import get_directory
 from bot.store import open_store
-from tests.conftest import Conversation, all_text
+from tests.conftest import REF, Conversation, all_text, reach_confirmation, wait_healthy
 
 pytestmark = pytest.mark.stack
-REF = re.compile(r"受付番号は「(\d{3}-\d{4})」")
 
 
 def _group_pids(pgid: int):
@@ -52,28 +50,9 @@ def _rows(db_path) -> int:
         db.conn.close()
 
 
-def _to_confirmation(web_url) -> Conversation:
-    c = Conversation(web_url)
-    c.say("ひきこもりの兄と認知症の父のことで困っています")
-    c.say("はい")
-    for answer in ("本人", "40〜50代", "家族と同居", "急がない", "匿名"):
-        text = all_text(c.say('/inform{"form_answer": "%s"}' % answer))
-    assert "この内容で送ってよいですか" in text
-    return c
-
-
-def _wait_healthy(stack, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if requests.get(stack.web_url + "/healthz", timeout=5).status_code == 200:
-            return
-        time.sleep(0.5)
-    raise AssertionError("stack not healthy")
-
-
 def test_disk_full_tells_the_resident_to_call_and_saves_nothing(stack, db_path):
     sogo = get_directory().agency("sogo")
-    c = _to_confirmation(stack.web_url)
+    c = reach_confirmation(stack.web_url)
     before = _rows(db_path)
     _set_fsize(stack, 4096)
     try:
@@ -85,7 +64,7 @@ def test_disk_full_tells_the_resident_to_call_and_saves_nothing(stack, db_path):
     assert not REF.search(text) and "受け付けました" not in text
     assert _rows(db_path) == before
     # The store works again: the next resident gets a number that is in the file.
-    _wait_healthy(stack)
-    c2 = _to_confirmation(stack.web_url)
+    wait_healthy(stack, timeout=60)
+    c2 = reach_confirmation(stack.web_url)
     assert REF.search(all_text(c2.say("はい")))
     assert _rows(db_path) == before + 1
