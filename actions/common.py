@@ -8,7 +8,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.clock import now
 from bot.directory import Directory, get_directory
 from bot.routing import Decision
 
@@ -57,7 +56,3 @@ def decision_events(tracker: Tracker, decision: Decision) -> List[SlotSet]:
     if is_typed_text(text):
         events.append(SlotSet("worry_texts", merge(tracker.get_slot("worry_texts"), [text])))
     return events
-
-
-def current_time():
-    return now()

@@ -9,7 +9,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import channel_of, current_time, directory, send
+from actions.common import channel_of, directory, send
+from bot.clock import now
 from bot.form_answers import SKIPPED, parse_answer
 from bot.hours import describe_hours
 from bot.replies import agency_card
@@ -37,7 +38,7 @@ def _summary(tracker: Tracker, consent: str) -> dict:
     route = tracker.get_slot("route") or "sogo"
     agency = directory().agencies.get(route, sogo)
     return build_summary(
-        received_at=current_time(), channel=channel_of(tracker), consent=consent, fields=fields,
+        received_at=now(), channel=channel_of(tracker), consent=consent, fields=fields,
         main_field=fields[0] if fields else None, urgency=urgency,
         urgency_phrases=tracker.get_slot("urgency_phrases") or [],
         crisis_kinds=tracker.get_slot("crisis_kinds") or [], route=route,
@@ -80,7 +81,7 @@ class ActionConsentNo(Action):
     def run(self, dispatcher, tracker, domain):
         sogo = directory().agency("sogo")
         dispatcher.utter_message(text="わかりました。まとめは伝えません。ご自分で相談するときは、こちらに電話してください。")
-        send(dispatcher, agency_card(sogo, current_time()))
+        send(dispatcher, agency_card(sogo, now()))
         try:
             _save(tracker, consent=False)
         except StoreError:
@@ -124,7 +125,7 @@ class ActionSaveHandoff(Action):
                "センターからは連絡先が分からないため、相談するときは受付番号を伝えて、電話するか窓口に来てください。")
         dispatcher.utter_message(
             text=f"受け付けました。受付番号は「{ref}」です。\n{nxt}\n"
-                 f"{sogo.name}：{sogo.phone}\n{describe_hours(sogo, current_time())}")
+                 f"{sogo.name}：{sogo.phone}\n{describe_hours(sogo, now())}")
         return [SlotSet("handoff_ref", ref), SlotSet("pending", None)]
 
 

@@ -7,8 +7,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import current_time, decision_events, directory, send
+from actions.common import decision_events, directory, send
 from actions.crisis_actions import answer_crisis
+from bot.clock import now
 from bot.replies import agency_card, always_open_text, foreign_language_message, out_of_scope_message
 from bot.hours import is_open
 from bot.routing import decide
@@ -78,7 +79,7 @@ class ActionRouteWorry(Action):
             # not trusted and nothing is remembered from it.
             send(dispatcher, foreign_language_message(directory()))
             return []
-        when = current_time()
+        when = now()
         events = decision_events(tracker, decision)
         route = decision.route
         rounds = int(tracker.get_slot("clarify_round") or 0)
@@ -124,7 +125,7 @@ class ActionHours(Action):
         slug = tracker.get_slot("route")
         agency = directory().agencies.get(slug) if slug else None
         agency = agency or directory().agency("sogo")
-        when = current_time()
+        when = now()
         send(dispatcher, agency_card(agency, when))
         if not is_open(agency, when):
             send(dispatcher, {"text": always_open_text(directory())})

@@ -19,7 +19,6 @@ from bot import PROJECT_ROOT
 DIRECTORY_DIR = Path(os.environ.get("SOUDAN_DIRECTORY_DIR", PROJECT_ROOT / "directory"))
 
 REQUIRED_SLUGS = ("sogo", "city", "kakehashi", "pastel", "kodomo", "seikatsu")
-FIELD_AGENCY = {"elderly": "kakehashi", "disability": "pastel", "child": "kodomo", "poverty": "seikatsu"}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 FORBIDDEN_NUMBERS = {"#7119", "#9999", "0570-046-556"}
 
@@ -137,9 +136,6 @@ class Directory:
 
     def agency(self, slug: str) -> Agency:
         return self.agencies[slug]
-
-    def agency_for_field(self, field_name: str) -> Agency:
-        return self.agencies[FIELD_AGENCY[field_name]]
 
     def crisis_lines(self, kind: str) -> List[object]:
         """Hotlines (and local agencies, for ``agency:SLUG``) for a kind of crisis, in order."""

@@ -29,7 +29,6 @@ WORRY_INTENT_FIELD = {
     "worry_child": "child",
     "worry_poverty": "poverty",
 }
-CRISIS_KINDS = ("suicide", "violence", "child_abuse", "danger", "lifeline")
 CRISIS_LABELS = {
     "suicide": "自殺・死にたい気持ち",
     "violence": "暴力",

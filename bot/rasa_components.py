@@ -72,7 +72,7 @@ def _spacy_tokenizer(model: SpacyModel):
     nlp = model.model
 
     def tokenize(text: str) -> Sequence[Token]:
-        return _doc_tokens(nlp.make_doc(text)) if hasattr(nlp, "make_doc") else _doc_tokens(nlp(text))
+        return _doc_tokens(nlp.make_doc(text))  # the tokenizer alone gives Sudachi's norms
     return tokenize
 
 

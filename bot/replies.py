@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable, List, Optional
 
-from bot.directory import Agency, Directory, Hotline
+from bot.directory import Agency, Directory
 from bot.hours import describe_hours, is_open, weekly_hours_text
 
 CRISIS_HEADINGS = {
@@ -112,6 +112,3 @@ def service_unavailable_text(directory: Directory, crisis_kinds: Optional[Iterab
         text = crisis_message(directory, crisis_kinds)["text"] + "\n\n" + text
     return text
 
-
-def lines_for(hotlines: Iterable[Hotline]) -> List[dict]:
-    return [h.as_dict() for h in hotlines]

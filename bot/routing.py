@@ -12,7 +12,7 @@ Rules, in order (docs/routing-spec.md):
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Iterable, List, Optional
 
 from bot.textnorm import looks_unusable
@@ -71,12 +71,6 @@ class Decision:
     reason: str = ""
     intent: str = ""
 
-    @property
-    def is_complex(self) -> bool:
-        return self.route == "sogo"
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def _entities(parse: dict, name: str) -> List[dict]:

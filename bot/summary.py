@@ -26,7 +26,7 @@ def _answer(value: Optional[str]) -> Optional[str]:
     return None if value in (None, "", SKIPPED) else value
 
 
-def suggested_agency(fields: List[str], route: str) -> str:
+def suggested_agency(route: str) -> str:
     """Where the case goes: 総合相談支援センター for complex cases, else the field's agency."""
     if route in FIELD_ROUTE.values():
         return route
@@ -71,7 +71,7 @@ def build_summary(
         },
         "consent": consent,
         "consent_label": CONSENT_LABELS[consent],
-        "suggested_agency": {"slug": suggested_agency(fields, route), "name": agency_name,
+        "suggested_agency": {"slug": suggested_agency(route), "name": agency_name,
                              "reason": route_reason},
     }
     if consent != "yes":

@@ -15,6 +15,11 @@ from bot.web.rasa_client import RasaClient
 from bot.web.ratelimit import RateLimiter
 
 
+def json_error(status: int, code: str, message: str, **extra):
+    """The one error shape of the JSON endpoints: ``{"error": {"code", "message"}, ...extra}``."""
+    return jsonify({"error": {"code": code, "message": message}, **extra}), status
+
+
 def create_app(settings: Optional[Settings] = None) -> Flask:
     """Application factory: validates the directory at start-up (bad data stops the app)."""
     settings = settings or Settings.from_env()
@@ -69,7 +74,7 @@ def _register_error_handlers(app: Flask) -> None:
             message += f" お急ぎの相談は{sogo.name}（電話：{sogo.phone}）へ。"
             extra = {"phone": sogo.phone, "tel": sogo.tel}
         if request.path.startswith(("/api/", "/line/", "/healthz")):
-            return jsonify({"error": {"code": str(code), "message": message}, **extra}), code
+            return json_error(code, str(code), message, **extra)
         return (f"<!doctype html><html lang=ja><meta charset=utf-8><title>{code}</title>"
                 f"<p>{message}</p></html>"), code, {"Content-Type": "text/html; charset=utf-8"}
 

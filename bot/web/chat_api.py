@@ -13,6 +13,7 @@ from bot import PROJECT_ROOT
 from bot.lexicon import crisis_lexicon
 from bot.replies import service_unavailable_text
 from bot.textnorm import has_control_characters
+from bot.web import json_error
 from bot.web.rasa_client import RasaUnavailable
 
 logger = logging.getLogger("soudan.web")
@@ -20,12 +21,6 @@ bp = Blueprint("chat", __name__)
 
 WIDGET_DIR = PROJECT_ROOT / "web_widget"
 SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-
-
-def error(status: int, code: str, message: str, **extra):
-    body = {"error": {"code": code, "message": message}}
-    body.update(extra)
-    return jsonify(body), status
 
 
 def parse_chat_request() -> Tuple[Optional[Tuple[str, str]], Optional[tuple]]:
@@ -36,19 +31,19 @@ def parse_chat_request() -> Tuple[Optional[Tuple[str, str]], Optional[tuple]]:
     except RecursionError:  # absurdly deep JSON
         data = None
     if not isinstance(data, dict):
-        return None, error(400, "bad_json", "送信の形式が正しくありません。ページを読み込み直してください。")
+        return None, json_error(400, "bad_json", "送信の形式が正しくありません。ページを読み込み直してください。")
     sender, message = data.get("sender"), data.get("message")
     if not isinstance(sender, str) or not SENDER_PATTERN.match(sender):
-        return None, error(400, "bad_sender", "会話の番号が正しくありません。ページを読み込み直してください。")
+        return None, json_error(400, "bad_sender", "会話の番号が正しくありません。ページを読み込み直してください。")
     if not isinstance(message, str):
-        return None, error(400, "bad_message", "メッセージは文字で送ってください。")
+        return None, json_error(400, "bad_message", "メッセージは文字で送ってください。")
     if not message.strip():
-        return None, error(400, "empty_message", "メッセージが空です。困っていることを書いてください。")
+        return None, json_error(400, "empty_message", "メッセージが空です。困っていることを書いてください。")
     if len(message) > settings.max_message_chars:
-        return None, error(400, "too_long", f"メッセージが長すぎます。{settings.max_message_chars}文字以内で、"
+        return None, json_error(400, "too_long", f"メッセージが長すぎます。{settings.max_message_chars}文字以内で、"
                                             "いくつかに分けて送ってください。")
     if has_control_characters(message):
-        return None, error(400, "control_characters", "送れない文字が含まれています。文字だけで書いてください。")
+        return None, json_error(400, "control_characters", "送れない文字が含まれています。文字だけで書いてください。")
     return (sender, message), None
 
 
@@ -57,7 +52,7 @@ def unavailable_response(message: str):
     directory = current_app.config["DIRECTORY"]
     kinds = crisis_lexicon().labels(message) if message else []
     sogo = directory.agency("sogo")
-    return error(503, "unavailable", service_unavailable_text(directory, kinds),
+    return json_error(503, "unavailable", service_unavailable_text(directory, kinds),
                  phone=sogo.phone, tel=sogo.tel)
 
 
@@ -71,7 +66,7 @@ def chat():
     limits = current_app.config["RATE_LIMITERS"]
     if not limits["session"].allow(sender) or not limits["ip"].allow(request.remote_addr or "-"):
         sogo = current_app.config["DIRECTORY"].agency("sogo")
-        return error(429, "rate_limited", "短い時間にたくさん送られました。少し待ってから、もう一度送ってください。"
+        return json_error(429, "rate_limited", "短い時間にたくさん送られました。少し待ってから、もう一度送ってください。"
                      f"お急ぎのときは{sogo.name}（電話：{sogo.phone}）へ。", phone=sogo.phone, tel=sogo.tel)
     try:
         messages = current_app.config["RASA"].send("web-" + sender, message)

@@ -25,7 +25,9 @@ import logging
 from typing import FrozenSet
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, jsonify, request
+from flask import Flask, current_app, request
+
+from bot.web import json_error
 
 CORS_PATHS = ("/api/chat",)
 CORS_MAX_AGE = "600"
@@ -95,9 +97,7 @@ def _origin_verdict():
 def _forbidden():
     logger.warning("refused %s %s from origin %r (not in ALLOWED_ORIGINS)", request.method, request.path,
                    request.headers.get("Origin", "")[:100])
-    response = jsonify({"error": {"code": "origin_not_allowed", "message": FORBIDDEN_ORIGIN_MESSAGE}})
-    response.status_code = 403
-    return response
+    return json_error(403, "origin_not_allowed", FORBIDDEN_ORIGIN_MESSAGE)
 
 
 def _before_request():

@@ -21,6 +21,7 @@ import requests
 
 from bot.runner import Stack, free_port
 from tests.line.helpers import TEST_ACCESS_TOKEN, TEST_CHANNEL_SECRET, body_of, headers_for, new_user_id, text_event
+from tests.bench.common import percentile
 from tests.line_fake import FakeLineApi
 
 WORRIES = [
@@ -33,12 +34,6 @@ WORRIES = [
     "発達のことで相談したいです",
     "一人暮らしの祖母が心配です",
 ]
-
-
-def percentile(values, q: float) -> float:
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(q * (len(ordered) - 1))))
-    return ordered[k]
 
 
 def one(url: str, api: FakeLineApi, text: str, user: str):

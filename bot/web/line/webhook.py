@@ -12,6 +12,7 @@ import logging
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
+from bot.web import json_error
 from bot.web.line.channel import LineChannel
 from bot.web.line.security import signature_is_valid
 
@@ -35,21 +36,17 @@ def channel() -> LineChannel:
     return current_app.extensions[EXTENSION]
 
 
-def _error(status: int, code: str, message: str):
-    return jsonify({"error": {"code": code, "message": message}}), status
-
-
 @bp.post("/line/webhook")
 def webhook():
     line = channel()
     if not line.enabled:
-        return _error(503, "line_not_configured", "LINEの設定がされていません。")
+        return json_error(503, "line_not_configured", "LINEの設定がされていません。")
     # This route only (Flask 3.1). One byte over the cap so a streamed (chunked) body that is
     # too big shows up as len(body) > cap: werkzeug stops quietly at the limit.
     request.max_content_length = MAX_WEBHOOK_BYTES + 1
     signature = request.headers.get("X-Line-Signature", "")
     if not signature:
-        return _error(400, "bad_signature", "署名がありません。")
+        return json_error(400, "bad_signature", "署名がありません。")
     if request.content_length is not None and request.content_length > MAX_WEBHOOK_BYTES:
         abort(413)
     body = request.get_data(cache=False)
@@ -57,14 +54,14 @@ def webhook():
         abort(413)
     if not signature_is_valid(line.channel_secret, body, signature):
         logger.warning("line webhook: bad signature (%d bytes)", len(body))
-        return _error(400, "bad_signature", "署名が正しくありません。")
+        return json_error(400, "bad_signature", "署名が正しくありません。")
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly deep JSON
-        return _error(400, "bad_json", "形式が正しくありません。")
+        return json_error(400, "bad_json", "形式が正しくありません。")
     events = payload.get("events") if isinstance(payload, dict) else None
     if not isinstance(events, list):
-        return _error(400, "bad_json", "形式が正しくありません。")
+        return json_error(400, "bad_json", "形式が正しくありません。")
     stats = line.accept(events)
     logger.info("line webhook: %(events)d events, %(duplicates)d duplicates, %(redelivered)d redelivered, "
                 "%(shed)d shed", stats)
