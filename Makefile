@@ -11,8 +11,9 @@ WEB_VENV := .venv-web
 RASA_PY := $(RASA_VENV)/bin/python
 WEB_PY := $(WEB_VENV)/bin/python
 MODEL := models/soudan.tar.gz
-TRAINING_INPUTS := $(shell find data -name '*.yml' 2>/dev/null) domain.yml config.yml bot/rasa_components.py
-DATA ?= tests/data/routing_eval.jsonl
+TRAINING_INPUTS := $(shell find data -name '*.yml' 2>/dev/null) domain.yml config.yml bot/rasa_components.py \
+  bot/text_models.py bot/lexicons/crisis.yml
+DATA ?=
 OUT ?= reports/eval.json
 
 export PYTHONPATH := $(CURDIR)
@@ -91,7 +92,7 @@ crossval: setup
 	@$(RASA_PY) -c "import json; r=json.load(open('reports/crossval/intent_report.json')); print({k: round(v['f1-score'], 3) for k, v in r.items() if isinstance(v, dict) and 'f1-score' in v})"
 
 eval: setup $(MODEL)
-	$(RASA_PY) -m bot.evaluate --data $(DATA) --out $(OUT)
+	$(RASA_PY) -m bot.evaluate $(if $(DATA),--data $(DATA)) --out $(OUT) $(EVAL_FLAGS)
 
 bench: setup $(MODEL)
 	$(WEB_PY) -m tests.bench.run

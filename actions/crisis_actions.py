@@ -1,23 +1,50 @@
-"""The crisis answer (any turn, also inside the form) and the list of emergency lines."""
+"""The crisis answer (any turn, also inside the form and after a reference number) and the list
+of emergency lines."""
 from __future__ import annotations
 
+import logging
 from typing import Dict, List, Text
 
 from rasa_sdk import Action
 from rasa_sdk.events import SlotSet
 
 from actions.common import decision_events, directory, merge, send
+from bot.language import detect_language
 from bot.replies import crisis_message, hotlines_message
 from bot.routing import Decision, decide
+from bot.store import StoreError, open_store, raise_danger
+
+logger = logging.getLogger("soudan.actions")
 
 IN_FORM_CONTINUE = "落ち着いたら、さきほどの質問の続きに答えてください。やめるときは「やめる」と書いてください。"
+AFTER_HANDOFF = "このことは、受付番号「{ref}」の相談に「急ぎ」として書き加え、センターの職員に伝えます。"
+
+
+def raise_stored_case(ref: str, decision: Decision) -> bool:
+    """Danger after the reference number goes into the stored case at once."""
+    labels = [directory().crisis_label(k) for k in decision.crisis_kinds]
+    db = open_store()
+    try:
+        return raise_danger(db, ref, decision.crisis_kinds, decision.crisis_phrases, labels)
+    finally:
+        db.conn.close()
 
 
 def answer_crisis(dispatcher, tracker, decision: Decision) -> List[Dict]:
-    """The crisis answer, then an offer to go on; slots flag the case urgent."""
+    """The crisis answer first (in the resident's language when it is not Japanese), then an
+    offer to go on; the conversation, and a stored case if there is one, become urgent."""
     kinds = decision.crisis_kinds or ["general"]
-    send(dispatcher, crisis_message(directory(), kinds))
-    if tracker.active_loop_name:
+    decision.crisis_kinds = kinds
+    text = (tracker.latest_message or {}).get("text") or ""
+    send(dispatcher, crisis_message(directory(), kinds, detect_language(text)))
+    ref = tracker.get_slot("handoff_ref")
+    if ref:
+        try:
+            if raise_stored_case(ref, decision):
+                dispatcher.utter_message(text=AFTER_HANDOFF.format(ref=ref))
+        except StoreError:
+            logger.exception("danger after the reference number not written to the case")
+    elif tracker.active_loop_name:
         dispatcher.utter_message(text=IN_FORM_CONTINUE)
     else:
         dispatcher.utter_message(response="utter_offer_continue")
@@ -29,7 +56,7 @@ def answer_crisis(dispatcher, tracker, decision: Decision) -> List[Dict]:
 
 
 class ActionCrisis(Action):
-    """Lines chosen by the kind of crisis first, short; the case is flagged urgent."""
+    """Lines chosen by the kind of danger first, short; the case is flagged urgent."""
 
     def name(self) -> Text:
         return "action_crisis"

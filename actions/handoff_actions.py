@@ -1,37 +1,48 @@
-"""Consent, the intake form's validation, read-back, and saving the handoff record."""
+"""Consent, read-back, corrections and saving the case: one case per conversation.
+
+The first save (with or without consent) creates the record and keeps its number in ``case_ref``;
+every later save (consent given after a no, a corrected answer, another worry after the number)
+updates that same record and writes what changed into its history. Only a committed record gets
+a reference number shown to the resident (``handoff_ref``).
+"""
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Dict, List, Optional, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
-from actions.common import channel_of, directory, send
+from actions.common import channel_of, directory, is_typed_text, send
+from actions.intake_actions import form_slot_values
 from bot.clock import now
-from bot.form_answers import SKIPPED, parse_answer
+from bot.faq import answer as faq_answer, faq
 from bot.hours import describe_hours
+from bot.intake import SKIPPED, consent_is_conditional, form, item_named
 from bot.replies import agency_card
-from bot.store import StoreError, create_handoff, open_store
+from bot.store import StoreError, create_handoff, open_store, update_case
 from bot.summary import build_summary, read_back_text, redact
+from bot.textnorm import fold_kana
 
 logger = logging.getLogger("soudan.actions")
 
-FORM_INTRO = ("ありがとうございます。いくつか質問します。答えたくない質問は「答えない」でとばせます。"
-              "途中でやめるときは「やめる」と書いてください。")
-RETRY = "ごめんなさい、うまく受け取れませんでした。ボタンから選ぶか、「答えない」を押してください。"
-GIVE_UP = ("うまく受け取れなかったので、この質問はとばします。やめるときは「やめる」と書いてください。"
-           "電話で話すこともできます：{name} {phone}")
-MAX_FAILURES = 2
-FORM_SLOTS = ("consulter", "consulter_relation", "subject_age", "subject_living", "wish_urgency",
-              "contact_method", "contact_time", "contact_name", "contact_phone")
+FORM_INTRO = ("ありがとうございます。いくつか質問します。答えたくない質問は「スキップ」でとばせます。"
+              "前の質問にもどるときは「もどる」、途中でやめるときは「やめる」と書いてください。")
+CONSENT_AGAIN = "このことをふまえて、まとめをセンターに伝えてもよいですか。"
+CONSENT_BUTTONS = [{"title": "はい、伝えてください", "payload": "/affirm"},
+                   {"title": "いいえ、電話番号だけでいい", "payload": "/deny"}]
+WHICH_ITEM = "どこをなおしますか。"
+STOP_QUESTION = "ここでやめます。ここまでの内容を、センターに送りますか。"
+STOPPED = ("わかりました。ここでやめます。途中まで入力した内容は送っていません。\n"
+           "相談したくなったら、いつでも書いてください。電話でも相談できます：{name} {phone}")
+NOT_SAVED = ("ごめんなさい。いま記録を保存できませんでした。受付番号はお出しできません。\n"
+             "お手数ですが、{name}に直接お電話ください：{phone}")
 
 
-def _summary(tracker: Tracker, consent: str) -> dict:
+def _summary(tracker: Tracker, consent: str, more_fields: List[str] = ()) -> dict:
     sogo = directory().agency("sogo")
-    fields = tracker.get_slot("fields") or []
+    fields = list(tracker.get_slot("fields") or [])
+    fields += [f for f in more_fields if f not in fields]
     urgency = tracker.get_slot("urgency") or "low"
     if tracker.get_slot("urgent") or tracker.get_slot("wish_urgency") == "今日中":
         urgency = "high"
@@ -43,53 +54,75 @@ def _summary(tracker: Tracker, consent: str) -> dict:
         urgency_phrases=tracker.get_slot("urgency_phrases") or [],
         crisis_kinds=tracker.get_slot("crisis_kinds") or [], route=route,
         route_reason=tracker.get_slot("route_reason") or "", agency_name=agency.name,
-        slots=tracker.current_slot_values(),
+        slots=tracker.current_slot_values(), notes=tracker.get_slot("form_notes") or [],
     )
 
 
-def _save(tracker: Tracker, consent: bool) -> str:
-    """Write the handoff; returns the reference number only once the row is committed."""
-    summary = _summary(tracker, "yes" if consent else "no")
-    words = "\n".join(tracker.get_slot("worry_texts") or [])
+def save_case(tracker: Tracker, consent: bool, note: str = "", more_fields: List[str] = (),
+              more_text: str = "") -> str:
+    """Create the conversation's case, or update it when it exists; returns its number once the
+    row is committed."""
+    summary = _summary(tracker, "yes" if consent else "no", more_fields)
+    words = "\n".join(list(tracker.get_slot("worry_texts") or []) + ([more_text] if more_text else []))
+    text = redact(words) if consent and words else None
+    level = summary["urgency"]["level"]
     db = open_store()
     try:
-        return create_handoff(
-            db, channel=summary["reception"]["channel"], consent=consent,
-            urgency=summary["urgency"]["level"], urgent=bool(tracker.get_slot("urgent")),
-            fields=summary["fields"]["all"], main_field=summary["fields"]["main"], summary=summary,
-            resident_text=redact(words) if consent and words else None,
-        )
+        ref = tracker.get_slot("case_ref")
+        if ref and update_case(db, ref, consent=consent, urgency=level, urgent=bool(tracker.get_slot("urgent")),
+                               fields=summary["fields"]["all"], main_field=summary["fields"]["main"],
+                               summary=summary, resident_text=text, note=note or "内容を更新"):
+            return ref
+        return create_handoff(db, channel=summary["reception"]["channel"], consent=consent, urgency=level,
+                              urgent=bool(tracker.get_slot("urgent")), fields=summary["fields"]["all"],
+                              main_field=summary["fields"]["main"], summary=summary, resident_text=text)
     finally:
         db.conn.close()
 
 
-class ActionConsentYes(Action):
+def _save_without_consent(tracker: Tracker, note: str) -> List[Dict]:
+    try:
+        return [SlotSet("case_ref", save_case(tracker, consent=False, note=note))]
+    except StoreError:
+        logger.exception("anonymous record not saved")
+        return []
+
+
+class ActionConsentReply(Action):
+    """The answer to 「伝えてもよいですか」: yes starts the form; a condition (家族に知られないなら,
+    名前は言いたくない) is answered with what confidentiality and anonymity mean, then asked again;
+    no gives the centre's phone and keeps only the anonymous minimum."""
+
     def name(self) -> Text:
-        return "action_consent_yes"
+        return "action_consent_reply"
 
     def run(self, dispatcher, tracker, domain):
-        dispatcher.utter_message(text=FORM_INTRO)
-        return [SlotSet("consent", "yes"), SlotSet("pending", None), SlotSet("form_failures", 0)]
-
-
-class ActionConsentNo(Action):
-    """No consent: the centre's phone, and only an anonymous minimal record (no free text)."""
-
-    def name(self) -> Text:
-        return "action_consent_no"
-
-    def run(self, dispatcher, tracker, domain):
+        message = tracker.latest_message or {}
+        text = message.get("text") or ""
+        intent = (message.get("intent") or {}).get("name")
+        unclear = intent not in ("affirm", "deny")
+        if is_typed_text(text) and (consent_is_conditional(text) or faq().question_topic(text) or unclear):
+            topics = [faq().topic_of(text)] if faq().topic_of(text) else []
+            for name in ("confidential", "anonymous"):
+                if name not in [t.name for t in topics]:
+                    topics.append(next(t for t in faq().topics if t.name == name))
+            for topic in topics:
+                for reply in faq_answer(topic, directory(), now(), tracker.get_slot("handoff_ref")):
+                    send(dispatcher, reply)
+            dispatcher.utter_message(text=CONSENT_AGAIN, buttons=CONSENT_BUTTONS)
+            return [SlotSet("consent", "conditional"), SlotSet("pending", "consent")]
+        if intent == "affirm":
+            dispatcher.utter_message(text=FORM_INTRO)
+            return [SlotSet("consent", "yes"), SlotSet("pending", None), SlotSet("form_failures", 0)]
         sogo = directory().agency("sogo")
         dispatcher.utter_message(text="わかりました。まとめは伝えません。ご自分で相談するときは、こちらに電話してください。")
         send(dispatcher, agency_card(sogo, now()))
-        try:
-            _save(tracker, consent=False)
-        except StoreError:
-            logger.exception("anonymous record not saved")
-        return [SlotSet("consent", "no"), SlotSet("pending", None)]
+        return [SlotSet("consent", "no"), SlotSet("pending", None)] + _save_without_consent(tracker, "同意なし")
 
 
 class ActionReadBackSummary(Action):
+    """What will be sent, only the items answered, with a way to correct any of them."""
+
     def name(self) -> Text:
         return "action_read_back_summary"
 
@@ -97,8 +130,44 @@ class ActionReadBackSummary(Action):
         dispatcher.utter_message(
             text=read_back_text(_summary(tracker, "yes")),
             buttons=[{"title": "はい、送ります", "payload": "/affirm"},
+                     {"title": "なおしたいところがある", "payload": "/correct"},
                      {"title": "送らない", "payload": "/deny"}])
-        return [SlotSet("pending", "confirm")]
+        return [SlotSet("pending", "confirm"), SlotSet("readback", None)]
+
+
+def answered_items(tracker: Tracker) -> List[str]:
+    values = form_slot_values(tracker)
+    return [slot for slot in form().required(values) if values.get(slot) not in (None, "", SKIPPED)]
+
+
+class ActionReadBackReply(Action):
+    """「いいえ」 or 「なおしたい」 at the read-back: an item named (急ぎ具合が違います) is asked
+    again; 「なおしたい」 alone asks which; a plain no keeps only the anonymous minimum."""
+
+    def name(self) -> Text:
+        return "action_readback_reply"
+
+    def run(self, dispatcher, tracker, domain):
+        message = tracker.latest_message or {}
+        text = message.get("text") or ""
+        intent = (message.get("intent") or {}).get("name")
+        button_item = next((e.get("value") for e in message.get("entities") or []
+                            if e.get("entity") == "form_answer"), None)
+        item = button_item if button_item in form().slots else item_named(text)
+        if item:
+            return [SlotSet(item, None), SlotSet("readback", "fix"), SlotSet("pending", None)]
+        if intent == "correct" or "なお" in fold_kana(text) or "訂正" in text or "違" in text:
+            buttons = [{"title": form().question(s).label, "payload": '/correct{"form_answer": "%s"}' % s}
+                       for s in answered_items(tracker)] or [{"title": form().question(s).label,
+                                                             "payload": '/correct{"form_answer": "%s"}' % s}
+                                                            for s in form().required(form_slot_values(tracker))]
+            dispatcher.utter_message(text=WHICH_ITEM, buttons=buttons)
+            return [SlotSet("readback", "which"), SlotSet("pending", "confirm")]
+        sogo = directory().agency("sogo")
+        dispatcher.utter_message(text=f"わかりました。内容はセンターに送りません。\n"
+                                      f"相談したいときは、こちらに電話してください：{sogo.name} {sogo.phone}")
+        return ([SlotSet("readback", "discard"), SlotSet("consent", "no"), SlotSet("pending", None)]
+                + _save_without_consent(tracker, "確認で送らないと答えた"))
 
 
 class ActionSaveHandoff(Action):
@@ -111,12 +180,10 @@ class ActionSaveHandoff(Action):
     def run(self, dispatcher, tracker, domain):
         sogo = directory().agency("sogo")
         try:
-            ref = _save(tracker, consent=True)
+            ref = save_case(tracker, consent=True, note="同意あり・受付番号を伝えた")
         except Exception:  # any failure: never show a number that does not exist
             logger.exception("handoff not saved")
-            dispatcher.utter_message(
-                text=f"ごめんなさい。いま記録を保存できませんでした。受付番号はお出しできません。\n"
-                     f"お手数ですが、{sogo.name}に直接お電話ください：{sogo.phone}")
+            dispatcher.utter_message(text=NOT_SAVED.format(name=sogo.name, phone=sogo.phone))
             return [SlotSet("pending", None)]
         reachable = (tracker.get_slot("contact_method") in ("電話", "訪問")
                      and tracker.get_slot("contact_phone") not in (None, SKIPPED))
@@ -126,63 +193,48 @@ class ActionSaveHandoff(Action):
         dispatcher.utter_message(
             text=f"受け付けました。受付番号は「{ref}」です。\n{nxt}\n"
                  f"{sogo.name}：{sogo.phone}\n{describe_hours(sogo, now())}")
-        return [SlotSet("handoff_ref", ref), SlotSet("pending", None)]
+        return [SlotSet("handoff_ref", ref), SlotSet("case_ref", ref), SlotSet("pending", None),
+                SlotSet("consent", "yes")]
+
+
+class ActionStop(Action):
+    """「やめる」: inside the form with answers given, ask whether to send what is there or not;
+    otherwise stop at once."""
+
+    def name(self) -> Text:
+        return "action_stop"
+
+    def run(self, dispatcher, tracker, domain):
+        if tracker.get_slot("consent") == "yes" and answered_items(tracker) and not tracker.get_slot("handoff_ref"):
+            dispatcher.utter_message(text=STOP_QUESTION, buttons=[
+                {"title": "ここまでで送る", "payload": "/affirm"}, {"title": "送らずに終わる", "payload": "/deny"}])
+            return [SlotSet("pending", "stopped"), SlotSet("requested_slot", None)]
+        return stop_now(dispatcher)
+
+
+def stop_now(dispatcher) -> List[Dict]:
+    sogo = directory().agency("sogo")
+    dispatcher.utter_message(text=STOPPED.format(name=sogo.name, phone=sogo.phone))
+    return [SlotSet(slot, None) for slot in form().slots + ("requested_slot",)] + [
+        SlotSet("pending", None), SlotSet("form_failures", 0)]
 
 
 class ActionDiscardHandoff(Action):
-    """Declined at read-back: nothing is sent; only the anonymous minimal record is kept."""
+    """Declined after 「やめる」: nothing is sent; only the anonymous minimal record is kept."""
 
     def name(self) -> Text:
         return "action_discard_handoff"
 
     def run(self, dispatcher, tracker, domain):
-        sogo = directory().agency("sogo")
-        dispatcher.utter_message(text=f"わかりました。内容はセンターに送りません。\n"
-                                      f"相談したいときは、こちらに電話してください：{sogo.name} {sogo.phone}")
-        try:
-            _save(tracker, consent=False)
-        except StoreError:
-            logger.exception("anonymous record not saved")
-        return [SlotSet("consent", "no"), SlotSet("pending", None)]
+        events = _save_without_consent(tracker, "途中でやめた（送らない）")
+        return stop_now(dispatcher) + events + [SlotSet("consent", "no")]
 
 
-class ValidateHandoffForm(FormValidationAction):
-    """Canonical answers; two unclear answers to one question skip it and offer a way out."""
-
-    def name(self) -> Text:
-        return "validate_handoff_form"
-
-    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
-                             tracker: Tracker, domain: DomainDict) -> List[Text]:
-        slots = list(domain_slots)
-        if tracker.get_slot("consulter") != "家族":
-            slots.remove("consulter_relation")
-        if tracker.get_slot("contact_method") == "匿名":
-            for slot in ("contact_time", "contact_name", "contact_phone"):
-                slots.remove(slot)
-        return slots
-
-    def _validate(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
-        answer: Optional[str] = parse_answer(slot, value)
-        if answer is not None:
-            return {slot: answer, "form_failures": 0}
-        failures = int(tracker.get_slot("form_failures") or 0) + 1
-        if failures >= MAX_FAILURES:
-            sogo = directory().agency("sogo")
-            dispatcher.utter_message(text=GIVE_UP.format(name=sogo.name, phone=sogo.phone))
-            return {slot: SKIPPED, "form_failures": 0}
-        dispatcher.utter_message(text=RETRY if slot != "contact_phone" else
-                                 "電話番号の形になっていないようです。0から始まる番号（例：090-0000-0000）を書くか、「書かない」を押してください。")
-        return {slot: None, "form_failures": failures}
-
-
-def _validator(slot: str):
-    def validate(self, value, dispatcher, tracker, domain):
-        return self._validate(slot, value, dispatcher, tracker)
-    validate.__name__ = f"validate_{slot}"
-    return validate
-
-
-# rasa_sdk looks up ``validate_<slot>`` for each slot of the form.
-for _slot in FORM_SLOTS:
-    setattr(ValidateHandoffForm, f"validate_{_slot}", _validator(_slot))
+def add_to_case(tracker: Tracker, fields: List[str], text: str) -> Optional[str]:
+    """A worry told after the reference number goes into the same case."""
+    try:
+        return save_case(tracker, consent=True, note="受付のあとに相談を追加：" + (redact(text)[:80] if text else ""),
+                         more_fields=fields, more_text=text)
+    except StoreError:
+        logger.exception("later worry not added to the case")
+        return None

@@ -7,18 +7,34 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import decision_events, directory, send
+from actions.common import decision_events, directory, is_typed_text, send
+from actions.handoff_actions import add_to_case
+from bot.faq import HOURS, answer as faq_answer, faq
 from actions.crisis_actions import answer_crisis
 from bot.clock import now
-from bot.replies import agency_card, always_open_text, foreign_language_message, out_of_scope_message
+from bot.replies import (agency_card, always_open_text, foreign_language_message, listening_line_text,
+                         out_of_scope_message)
 from bot.hours import is_open
 from bot.routing import decide
 from bot.textnorm import has_japanese, looks_unusable
 
 MAX_CLARIFY_ROUNDS = 2
 
-SOGO_EXPLANATION = ("いくつかの困りごとが重なっているようです。{name}は、介護・障がい・子ども・お金など、"
-                    "分野をまたぐ相談を受けとめて、関係する窓口と一緒に支え方を考えるところです。")
+# Why 総合相談支援センター: said only as far as it is true (two fields found, an in-between
+# worry, or no field named).
+SOGO_EXPLANATIONS = {
+    "fields": ("いくつかの困りごとが重なっているようです。{name}は、介護・障がい・子ども・お金など、"
+               "分野をまたぐ相談を受けとめて、関係する窓口と一緒に支え方を考えるところです。"),
+    "between": ("{name}は、ひきこもりや孤立、ヤングケアラーなど、どこか一つの窓口には当てはまりにくい相談も受けとめて、"
+                "関係する窓口と一緒に支え方を考えるところです。"),
+    "unknown": ("どこに相談したらよいか分からないときは、{name}が受けとめます。お話をうかがって、合った窓口と"
+                "一緒に支え方を考えます。"),
+}
+DISTRESS_INTRO = "ここまで、ひとりでがんばってこられたのですね。書いてくださって、ありがとうございます。"
+NOT_IN_FORM = "いまは質問の途中ではありません。困っていることがあれば、自由に書いてください。"
+ADDED = "このことも、受付番号「{ref}」の相談に書き加えて、センターに伝えます。"
+CONSENT_BUTTONS = [{"title": "はい、伝えてください", "payload": "/affirm"},
+                   {"title": "いいえ、電話番号だけでいい", "payload": "/deny"}]
 CONSENT_QUESTION = ("よければ、ここでうかがったことをまとめて、センターに伝えます。まとめは、センターの職員が"
                     "支援を考えるためだけに使います。あなたが「はい」と言わなければ、伝えません。\n伝えてもよいですか。")
 ANYTHING_ELSE = "ほかにも気になることはありますか。"
@@ -35,20 +51,22 @@ ASK_WHAT = {"text": "いちばん困っていることに近いものはどれ�
                         {"title": "うまく言えない・分からない", "payload": "/dont_know"}]}
 
 
-def sogo_messages(when) -> List[dict]:
+def sogo_messages(when, because: str = "unknown") -> List[dict]:
     sogo = directory().agency("sogo")
-    card = agency_card(sogo, when, intro=SOGO_EXPLANATION.format(name=sogo.name))
-    ask = {"text": CONSENT_QUESTION,
-           "buttons": [{"title": "はい、伝えてください", "payload": "/affirm"},
-                       {"title": "いいえ、電話番号だけでいい", "payload": "/deny"}]}
+    explanation = SOGO_EXPLANATIONS.get(because, SOGO_EXPLANATIONS["unknown"]).format(name=sogo.name)
+    card = agency_card(sogo, when, intro=explanation)
+    ask = {"text": CONSENT_QUESTION, "buttons": CONSENT_BUTTONS}
     return [card, ask]
 
 
-def single_agency_messages(slug: str, when) -> List[dict]:
+def single_agency_messages(slug: str, when, distress: bool = False) -> List[dict]:
     agency = directory().agency(slug)
-    messages = [agency_card(agency, when, intro="こちらの窓口が相談にのってくれます。")]
+    intro = (DISTRESS_INTRO + "\n" if distress else "") + "こちらの窓口が相談にのってくれます。"
+    messages = [agency_card(agency, when, intro=intro)]
     if not is_open(agency, when):
         messages.append({"text": always_open_text(directory())})
+    elif distress:
+        messages.append({"text": listening_line_text(directory())})
     messages.append({"text": ANYTHING_ELSE,
                      "buttons": [{"title": "ある", "payload": "/affirm"}, {"title": "ない", "payload": "/deny"}]})
     return messages
@@ -57,6 +75,17 @@ def single_agency_messages(slug: str, when) -> List[dict]:
 def decision_possible(text: str) -> bool:
     """Text with letters in it (not only digits and signs) can be routed."""
     return any(ch.isalpha() for ch in text)
+
+
+def added_to_case(dispatcher, tracker: Tracker, decision, text: str) -> List[Dict]:
+    """A worry told after the reference number: into the same case, not a new one."""
+    ref = add_to_case(tracker, decision.fields, text)
+    if ref is None:
+        sogo = directory().agency("sogo")
+        dispatcher.utter_message(text=f"ごめんなさい。いま書き加えられませんでした。{sogo.name}に電話で伝えてください：{sogo.phone}")
+        return []
+    dispatcher.utter_message(text=ADDED.format(ref=ref))
+    return [SlotSet("pending", None)]
 
 
 class ActionRouteWorry(Action):
@@ -73,6 +102,13 @@ class ActionRouteWorry(Action):
         if intent == "nlu_fallback" and (looks_unusable(text) or not decision_possible(text)):
             dispatcher.utter_message(response="utter_cannot_use")
             return []
+        if intent == "inform" and not tracker.active_loop_name:
+            dispatcher.utter_message(text=NOT_IN_FORM)  # a form button or command after the form
+            return []
+        if intent == "affirm" and tracker.get_slot("consent") == "no" and not tracker.get_slot("handoff_ref"):
+            # 「いいえ」 then 「やっぱり伝えてほしい」: asked again; the same case is then completed.
+            dispatcher.utter_message(text=CONSENT_QUESTION, buttons=CONSENT_BUTTONS)
+            return [SlotSet("pending", "consent")]
         decision = decide(parse, tracker.get_slot("fields") or [])
         if decision.route != "emergency" and not has_japanese(text) and not text.startswith("/"):
             # Latin-only text (another language, markup, stray keys): the classifier's guess is
@@ -88,6 +124,8 @@ class ActionRouteWorry(Action):
             decision.reason = "確認の質問を2回しても分野がはっきりしない相談"
         if route == "emergency":
             return answer_crisis(dispatcher, tracker, decision)
+        if tracker.get_slot("handoff_ref") and route not in ("out_of_scope", "clarify") and is_typed_text(text):
+            return events + added_to_case(dispatcher, tracker, decision, text)
         if route == "out_of_scope":
             send(dispatcher, out_of_scope_message(directory()))
             return events
@@ -97,10 +135,10 @@ class ActionRouteWorry(Action):
         events += [SlotSet("route", route), SlotSet("route_reason", decision.reason),
                    SlotSet("clarify_round", 0)]
         if route == "sogo":
-            for message in sogo_messages(when):
+            for message in sogo_messages(when, decision.sogo_because):
                 send(dispatcher, message)
             return events + [SlotSet("pending", "consent")]
-        for message in single_agency_messages(route, when):
+        for message in single_agency_messages(route, when, decision.distress):
             send(dispatcher, message)
         return events + [SlotSet("pending", "more")]
 
@@ -114,21 +152,28 @@ class ActionOutOfScope(Action):
         return []
 
 
-class ActionHours(Action):
-    """Hours of the agency suggested last (or 総合相談支援センター), open now or not;
-    outside hours always the 24-hour lines."""
+class ActionAnswerFaq(Action):
+    """A question about the service (directory/faq.yml): hours of the agency suggested last (or
+    総合相談支援センター, with the 24-hour lines when closed), the reference number of this
+    conversation, anonymity, cost, place...; whatever was pending stays pending."""
 
     def name(self) -> Text:
-        return "action_hours"
+        return "action_answer_faq"
 
     def run(self, dispatcher, tracker, domain):
-        slug = tracker.get_slot("route")
-        agency = directory().agencies.get(slug) if slug else None
-        agency = agency or directory().agency("sogo")
+        text = (tracker.latest_message or {}).get("text") or ""
+        topic = faq().topic_of(text)
         when = now()
-        send(dispatcher, agency_card(agency, when))
-        if not is_open(agency, when):
-            send(dispatcher, {"text": always_open_text(directory())})
+        if topic is None or topic.answer == HOURS:
+            slug = tracker.get_slot("route")
+            agency = directory().agencies.get(slug) if slug else None
+            agency = agency or directory().agency("sogo")
+            send(dispatcher, agency_card(agency, when))
+            if not is_open(agency, when):
+                send(dispatcher, {"text": always_open_text(directory())})
+            return []
+        for reply in faq_answer(topic, directory(), when, tracker.get_slot("handoff_ref")):
+            send(dispatcher, reply)
         return []
 
 

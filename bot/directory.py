@@ -119,6 +119,17 @@ class Hotline:
 
 
 @dataclass(frozen=True)
+class CrisisKind:
+    """A kind of danger: its label for staff, the headings residents read first (Japanese and
+    やさしい日本語, with hotline numbers filled in from the data) and its lines in order."""
+    kind: str
+    label: str
+    heading: str
+    easy: str
+    lines: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CityHall:
     name: str
     address: str
@@ -130,22 +141,41 @@ class CityHall:
 class Directory:
     agencies: Dict[str, Agency]
     hotlines: Dict[str, Hotline]
-    crisis_sets: Dict[str, Tuple[str, ...]]
+    crisis_kinds: Dict[str, CrisisKind]
     city_hall: CityHall
     unconfirmed: Tuple[str, ...] = field(default=())
+    listening_line: str = "yorisoi"
+    foreign_headings: Dict[str, str] = field(default_factory=dict)
+    foreign_lines: Tuple[str, ...] = ()
 
     def agency(self, slug: str) -> Agency:
         return self.agencies[slug]
 
-    def crisis_lines(self, kind: str) -> List[object]:
-        """Hotlines (and local agencies, for ``agency:SLUG``) for a kind of crisis, in order."""
+    def crisis_kind(self, kind: str) -> CrisisKind:
+        return self.crisis_kinds.get(kind) or self.crisis_kinds["general"]
+
+    @property
+    def kind_order(self) -> Tuple[str, ...]:
+        """Kinds in the order their answers come first."""
+        return tuple(self.crisis_kinds)
+
+    def crisis_label(self, kind: str) -> str:
+        known = self.crisis_kinds.get(kind)
+        return known.label if known else kind
+
+    def resolve(self, refs) -> List[object]:
+        """Hotlines (and local agencies, for ``agency:SLUG``) for a list of references."""
         entries = []
-        for ref in self.crisis_sets.get(kind, self.crisis_sets["general"]):
+        for ref in refs:
             if ref.startswith("agency:"):
                 entries.append(self.agencies[ref.split(":", 1)[1]])
             else:
                 entries.append(self.hotlines[ref])
         return entries
+
+    def crisis_lines(self, kind: str) -> List[object]:
+        """The lines of a kind of danger, in order."""
+        return self.resolve(self.crisis_kind(kind).lines)
 
     def always_open_lines(self) -> List[Hotline]:
         return [h for h in self.hotlines.values() if h.always_open]
@@ -204,7 +234,7 @@ def parse_agencies(data: dict) -> Tuple[Dict[str, Agency], CityHall]:
     return agencies, city_hall
 
 
-def parse_hotlines(data: dict, agencies: Dict[str, Agency]) -> Tuple[Dict[str, Hotline], Dict[str, Tuple[str, ...]]]:
+def parse_hotlines(data: dict, agencies: Dict[str, Agency]) -> Tuple[Dict[str, Hotline], Dict[str, "CrisisKind"]]:
     hotlines: Dict[str, Hotline] = {}
     for raw in data.get("hotlines") or []:
         hid = _require(raw, "id", "hotline")
@@ -223,16 +253,42 @@ def parse_hotlines(data: dict, agencies: Dict[str, Agency]) -> Tuple[Dict[str, H
             source=_require(raw, "source", where),
             alt_number=check_phone_number(alt, where) if alt else None,
         )
-    sets = {k: tuple(v) for k, v in (data.get("crisis_sets") or {}).items()}
-    if "general" not in sets:
-        raise DirectoryError("hotlines.yml: crisis_sets.general missing")
-    for kind, refs in sets.items():
-        for ref in refs:
-            known = agencies if ref.startswith("agency:") else hotlines
-            key = ref.split(":", 1)[1] if ref.startswith("agency:") else ref
-            if key not in known:
-                raise DirectoryError(f"hotlines.yml: crisis_sets.{kind} refers to unknown {ref!r}")
-    return hotlines, sets
+    kinds = parse_crisis_kinds(data.get("crisis_kinds") or {}, hotlines, agencies)
+    return hotlines, kinds
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
+
+
+def fill_numbers(template: str, hotlines: Dict[str, Hotline], where: str) -> str:
+    """``{police}`` -> ``110``: numbers in texts come from the hotline entries."""
+    def number(m: re.Match) -> str:
+        if m.group(1) not in hotlines:
+            raise DirectoryError(f"{where}: unknown hotline {{{m.group(1)}}}")
+        return hotlines[m.group(1)].number
+    return _PLACEHOLDER.sub(number, template)
+
+
+def _check_ref(ref: str, hotlines: Dict[str, Hotline], agencies: Dict[str, Agency], where: str) -> None:
+    known = agencies if ref.startswith("agency:") else hotlines
+    key = ref.split(":", 1)[1] if ref.startswith("agency:") else ref
+    if key not in known:
+        raise DirectoryError(f"{where} refers to unknown {ref!r}")
+
+
+def parse_crisis_kinds(raw: dict, hotlines: Dict[str, Hotline], agencies: Dict[str, Agency]) -> Dict[str, CrisisKind]:
+    if "general" not in raw:
+        raise DirectoryError("hotlines.yml: crisis_kinds.general missing")
+    kinds: Dict[str, CrisisKind] = {}
+    for kind, entry in raw.items():
+        where = f"hotlines.yml/crisis_kinds.{kind}"
+        lines = tuple(_require(entry, "lines", where))
+        for ref in lines:
+            _check_ref(ref, hotlines, agencies, where)
+        kinds[kind] = CrisisKind(kind=kind, label=_require(entry, "label", where),
+                                 heading=fill_numbers(_require(entry, "heading", where), hotlines, where),
+                                 easy=fill_numbers(_require(entry, "easy", where), hotlines, where), lines=lines)
+    return kinds
 
 
 def list_unconfirmed(agencies: Dict[str, Agency], city_hall: CityHall) -> Tuple[str, ...]:
@@ -255,8 +311,17 @@ def load_directory(directory_dir: Path = DIRECTORY_DIR) -> Directory:
     except (OSError, yaml.YAMLError) as exc:
         raise DirectoryError(f"cannot read directory data: {exc}") from exc
     agencies, city_hall = parse_agencies(agencies_raw or {})
-    hotlines, sets = parse_hotlines(hotlines_raw or {}, agencies)
-    return Directory(agencies, hotlines, sets, city_hall, list_unconfirmed(agencies, city_hall))
+    hotlines_raw = hotlines_raw or {}
+    hotlines, kinds = parse_hotlines(hotlines_raw, agencies)
+    listening = hotlines_raw.get("listening_line", "yorisoi")
+    _check_ref(listening, hotlines, agencies, "hotlines.yml/listening_line")
+    foreign_lines = tuple(hotlines_raw.get("foreign_lines") or ())
+    for ref in foreign_lines:
+        _check_ref(ref, hotlines, agencies, "hotlines.yml/foreign_lines")
+    headings = {lang: fill_numbers(text, hotlines, f"hotlines.yml/foreign_headings.{lang}")
+                for lang, text in (hotlines_raw.get("foreign_headings") or {}).items()}
+    return Directory(agencies, hotlines, kinds, city_hall, list_unconfirmed(agencies, city_hall),
+                     listening_line=listening, foreign_headings=headings, foreign_lines=foreign_lines)
 
 
 @lru_cache(maxsize=1)

@@ -1,10 +1,17 @@
-"""Routing evaluation: ``make eval DATA=file.jsonl OUT=file.json`` (Rasa side, Python 3.10).
+"""Routing and danger evaluation: ``make eval`` (all the project's sets, and the real-text set
+beside the project when it is there) or ``make eval DATA=file.jsonl OUT=file.json`` (one file).
+Rasa side, Python 3.10.
 
-Loads the trained model in-process, parses each line and runs the same routing code the bot
-uses (bot.routing.decide). Prints a confusion matrix and parse latency; writes OUT as
-{"n", "accuracy", "per_route", "crisis_recall", "false_alarm_rate", "sogo_recall",
- "latency_ms", "predictions": [{"text", "expected", "predicted", "fields"}]}.
-Lines without a "route" key are predicted but not scored.
+Loads the trained model in-process, parses each line and runs the same routing code the bot uses
+(``bot.routing.decide``). Item shapes (JSONL):
+- routing: {"text", "route", "note"?}; ``note`` may carry ``[alt:ROUTE]`` and ``[context-poor]``;
+- danger list: {"text", "kinds"} (expected route: emergency);
+- calm list: {"text", "why", "route"?} (must not be emergency).
+Scores (the city's rule, ../shared/eval/README.md): strict and lenient accuracy (lenient: an
+``[alt:X]`` route counts, and ``clarify`` counts on a ``[context-poor]`` non-emergency item),
+crisis recall (per kind when kinds are given), false alarms, sogo recall, top confusions.
+OUT gets the scores and ``predictions`` in input order. ``--parses`` keeps the raw parses so that
+thresholds can be tried without the model (``python -m bot.evaluate --replay``).
 """
 from __future__ import annotations
 
@@ -12,17 +19,23 @@ import argparse
 import asyncio
 import json
 import logging
+import re
 import statistics
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Dict, List, Optional
 
 from bot import PROJECT_ROOT
 from bot.fields import ROUTES
-from bot.routing import decide
+from bot.routing import DEFAULT, Thresholds, decide
 
 MODEL = PROJECT_ROOT / "models" / "soudan.tar.gz"
+OWN_SETS = ("routing_eval.jsonl", "routing_holdout.jsonl", "routing_residents.jsonl", "danger_list.jsonl",
+            "calm_tricky.jsonl")
+REAL_TEXTS = PROJECT_ROOT.parent / "shared" / "eval" / "realtexts-dev.jsonl"
+_ALT = re.compile(r"\[alt:([a-z_]+)\]")
 
 
 def load_items(path: Path) -> List[dict]:
@@ -33,89 +46,200 @@ def load_items(path: Path) -> List[dict]:
         item = json.loads(line)
         if not isinstance(item.get("text"), str):
             raise ValueError(f"{path}:{number}: no text")
-        if "route" in item and item["route"] not in ROUTES:
+        if "route" not in item and "kinds" in item:
+            item["route"] = "emergency"
+        if item.get("route") == "none":
+            item["route"] = None
+        if item.get("route") is not None and item["route"] not in ROUTES:
             raise ValueError(f"{path}:{number}: unknown route {item['route']!r}")
         items.append(item)
     return items
 
 
+def accepted_routes(item: dict) -> List[str]:
+    """Routes the lenient score accepts for an item."""
+    note = item.get("note") or ""
+    routes = [item["route"]] + _ALT.findall(note)
+    if "[context-poor]" in note and item["route"] != "emergency":
+        routes.append("clarify")
+    return routes
+
+
+def _is_calm(item: dict) -> bool:
+    """Neither emergency nor [alt:emergency]: an emergency answer here is a false alarm."""
+    if item.get("route"):
+        return "emergency" not in accepted_routes(item)
+    return "why" in item
+
+
 def score(items: List[dict], predictions: List[dict]) -> dict:
-    """Accuracy, per-route precision/recall, crisis recall and false alarms (labelled items only)."""
-    pairs = [(p["expected"], p["predicted"]) for p in predictions if p["expected"] is not None]
+    """Scores over the labelled items (``route`` known) and the calm ones (``why``)."""
+    pairs = [(item, p) for item, p in zip(items, predictions) if item.get("route")]
     n = len(pairs)
-    labels = list(ROUTES) + sorted({pr for _, pr in pairs} - set(ROUTES))
-    per_route: Dict[str, dict] = {}
-    for route in ROUTES:
-        tp = sum(1 for e, p in pairs if e == route and p == route)
-        predicted = sum(1 for _, p in pairs if p == route)
-        support = sum(1 for e, _ in pairs if e == route)
-        per_route[route] = {"precision": round(tp / predicted, 4) if predicted else 0.0,
-                            "recall": round(tp / support, 4) if support else 0.0, "support": support}
-    crisis = [(e, p) for e, p in pairs if e == "emergency"]
-    non_crisis = [(e, p) for e, p in pairs if e != "emergency"]
-    confusion = {e: {p: sum(1 for a, b in pairs if a == e and b == p) for p in labels} for e in ROUTES}
+    crisis = [(i, p) for i, p in pairs if i["route"] == "emergency"]
+    calm = [(i, p) for i, p in zip(items, predictions) if _is_calm(i)]
+    sogo = [(i, p) for i, p in pairs if i["route"] == "sogo"]
+    per_kind: Dict[str, List[int]] = {}
+    for item, p in crisis:
+        for kind in item.get("kinds") or []:
+            hit = per_kind.setdefault(kind, [0, 0, 0])
+            hit[0] += p["predicted"] == "emergency"
+            hit[1] += kind in (p.get("crisis_kinds") or [])
+            hit[2] += 1
+    confusions = Counter((i["route"], p["predicted"]) for i, p in pairs if p["predicted"] not in accepted_routes(i))
+
+    def share(hits, total):
+        return round(hits / total, 4) if total else None
     return {
         "n": n,
-        "accuracy": round(sum(1 for e, p in pairs if e == p) / n, 4) if n else 0.0,
-        "per_route": per_route,
-        "crisis_recall": round(sum(1 for _, p in crisis if p == "emergency") / len(crisis), 4) if crisis else None,
-        "false_alarm_rate": round(sum(1 for _, p in non_crisis if p == "emergency") / len(non_crisis), 4)
-        if non_crisis else None,
-        "sogo_recall": per_route["sogo"]["recall"],
-        "confusion": confusion,
-        "labels": labels,
+        "strict_accuracy": share(sum(p["predicted"] == i["route"] for i, p in pairs), n),
+        "lenient_accuracy": share(sum(p["predicted"] in accepted_routes(i) for i, p in pairs), n),
+        "crisis_recall": share(sum(p["predicted"] == "emergency" for _, p in crisis), len(crisis)),
+        "crisis_n": len(crisis),
+        "false_alarm_rate": share(sum(p["predicted"] == "emergency" for _, p in calm), len(calm)),
+        "calm_n": len(calm),
+        "sogo_recall": share(sum(p["predicted"] == "sogo" for _, p in sogo), len(sogo)),
+        "sogo_n": len(sogo),
+        "per_kind": {k: {"recall": share(v[0], v[2]), "kind_found": share(v[1], v[2]), "n": v[2]}
+                     for k, v in sorted(per_kind.items())},
+        "top_confusions": [{"expected": e, "predicted": p, "n": c} for (e, p), c in confusions.most_common(10)],
     }
 
 
-def print_confusion(result: dict) -> None:
-    labels = result["labels"]
-    short = {l: l[:8] for l in labels}
-    print("expected \\ predicted".ljust(22) + "".join(short[l].rjust(10) for l in labels))
-    for expected, row in result["confusion"].items():
-        print(expected.ljust(22) + "".join(str(row[l]).rjust(10) for l in labels))
+def predict(parses: List[dict], limits: Thresholds = DEFAULT) -> List[dict]:
+    out = []
+    for parse in parses:
+        decision = decide(parse, limits=limits)
+        out.append({"text": parse.get("text"), "predicted": decision.route, "fields": decision.fields,
+                    "crisis_kinds": decision.crisis_kinds, "danger_words": decision.crisis_phrases,
+                    "danger_model": (parse.get("text_models") or {}).get("danger"),
+                    "intent": (parse.get("intent") or {}).get("name"),
+                    "confidence": round(float((parse.get("intent") or {}).get("confidence") or 0), 4)})
+    return out
 
 
-async def predict_all(items: List[dict], model: Path) -> tuple:
+async def parse_all(texts: List[str], model: Path) -> tuple:
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+    configure_structlog(logging.ERROR)  # no per-message debug lines (they would print residents' texts)
     agent = Agent.load(str(model))
     await agent.parse_message("ウォームアップ")
-    predictions, latencies = [], []
-    for item in items:
+    parses, latencies = [], []
+    for text in texts:
         started = time.perf_counter()
-        parse = await agent.parse_message(item["text"])
+        parses.append(await agent.parse_message(text))
         latencies.append((time.perf_counter() - started) * 1000)
-        decision = decide(parse)
-        predictions.append({"text": item["text"], "expected": item.get("route"), "predicted": decision.route,
-                            "fields": decision.fields, "intent": parse["intent"]["name"],
-                            "confidence": round(float(parse["intent"].get("confidence") or 0), 4)})
-    return predictions, latencies
+    return parses, latencies
+
+
+def report(name: str, result: dict) -> None:
+    print(f"\n== {name}  n={result['n']}  strict={result['strict_accuracy']}  lenient={result['lenient_accuracy']}  "
+          f"crisis_recall={result['crisis_recall']} (n={result['crisis_n']})  "
+          f"false_alarms={result['false_alarm_rate']} (n={result['calm_n']})  "
+          f"sogo_recall={result['sogo_recall']} (n={result['sogo_n']})")
+    if result["per_kind"]:
+        print("   per kind (recall / kind named / n): " + ", ".join(
+            f"{k} {v['recall']}/{v['kind_found']}/{v['n']}" for k, v in result["per_kind"].items()))
+    if result["top_confusions"]:
+        print("   top confusions: " + ", ".join(f"{c['expected']}->{c['predicted']} {c['n']}"
+                                            for c in result["top_confusions"]))
+
+
+def evaluate_files(paths: List[Path], model: Path, keep_parses: bool) -> Dict[str, dict]:
+    sets = {p.name: load_items(p) for p in paths}
+    texts = [item["text"] for items in sets.values() for item in items]
+    parses, latencies = asyncio.run(parse_all(texts, model))
+    results, start = {}, 0
+    for name, items in sets.items():
+        own = parses[start:start + len(items)]
+        start += len(items)
+        predictions = predict(own)
+        result = score(items, predictions)
+        result["predictions"] = [dict(p, expected=i.get("route")) for i, p in zip(items, predictions)]
+        if keep_parses:
+            result["parses"] = own
+        results[name] = result
+        report(name, result)
+    ordered = sorted(latencies)
+    print(f"\nparse latency in-process: median {statistics.median(ordered):.1f} ms, "
+          f"p95 {ordered[max(0, int(len(ordered) * 0.95) - 1)]:.1f} ms (n={len(ordered)})")
+    return results
+
+
+def reread(parse: dict, nlp) -> dict:
+    """A saved parse with the lexicons and the danger context read again (the trained model's
+    scores kept): lexicon changes are measured in seconds, without training."""
+    from bot.danger import detect, kind_entities, parse_from_doc
+    from bot.directory import get_directory
+    from bot.lexicon import crisis_lexicon, lexicon_entities, tokens_from_doc
+    from bot.rasa_speedups import parse as parse_text
+    from bot.routing import guard_intent
+    text = parse.get("text") or ""
+    tokens = tokens_from_doc(nlp.make_doc(text))
+    parsed = parse_from_doc(parse_text(nlp, text)) if crisis_lexicon().find(text, tokens) else None
+    danger = detect(text, tokens, parsed, get_directory().kind_order)
+    entities = lexicon_entities(text, tokens) + kind_entities(danger)
+    ranking = parse.get("intent_ranking") or []
+    raw = next((r for r in ranking if r.get("name") != "nlu_fallback"), parse.get("intent") or {})
+    intent = guard_intent(raw, ranking, entities, text, danger.as_dict(), parse.get("text_models") or {})
+    return dict(parse, entities=entities, intent=intent, danger=danger.as_dict())
+
+
+def replay(path: Path, limits: Thresholds = DEFAULT, reread_lexicons: bool = True) -> Dict[str, dict]:
+    """Scores from the parses saved by ``--parses`` (no model): with other thresholds, and with
+    the lexicons and danger context as they are now."""
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    saved = saved if "parses" not in saved else {"data": saved}
+    nlp = None
+    if reread_lexicons:
+        from bot.lexicon import all_lexicons, tokens_from_doc
+        from rasa.nlu.utils.spacy_utils import SpacyNLP
+        from bot import rasa_speedups
+        rasa_speedups.install()
+        nlp = SpacyNLP.load_model("ja_ginza").model
+        for lexicon in all_lexicons():
+            lexicon.use_tokenizer(lambda t: tokens_from_doc(nlp.make_doc(t)))
+    results = {}
+    for name, result in saved.items():
+        if "parses" not in result:
+            continue
+        parses = [reread(p, nlp) for p in result["parses"]] if nlp is not None else result["parses"]
+        items = [{"text": p["text"], "route": p["expected"], "note": p.get("note", ""), "kinds": p.get("kinds"),
+                  "why": p.get("why")} for p in result["predictions"]]
+        predictions = predict(parses, limits)
+        results[name] = dict(score(items, predictions), predictions=[dict(p, expected=i["route"], note=i["note"])
+                                                                     for i, p in zip(items, predictions)])
+        report(name, results[name])
+    return results
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(PROJECT_ROOT / "tests" / "data" / "routing_eval.jsonl"))
+    parser.add_argument("--data", action="append", help="a JSONL file (repeatable); default: every set")
     parser.add_argument("--out", default=str(PROJECT_ROOT / "reports" / "eval.json"))
     parser.add_argument("--model", default=str(MODEL))
+    parser.add_argument("--parses", action="store_true", help="keep the raw parses in OUT")
+    parser.add_argument("--replay", help="score the parses saved in this file again (no model)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
-    items = load_items(Path(args.data))
-    predictions, latencies = asyncio.run(predict_all(items, Path(args.model)))
-    result = score(items, predictions)
-    ordered = sorted(latencies)
-    result["latency_ms"] = {"median": round(statistics.median(ordered), 1),
-                            "p95": round(ordered[max(0, int(len(ordered) * 0.95) - 1)], 1), "n": len(ordered)}
-    result["predictions"] = [{k: p[k] for k in ("text", "expected", "predicted", "fields", "intent", "confidence")}
-                             for p in predictions]
+    if args.replay:
+        results = replay(Path(args.replay))
+        Path(args.out).write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+        return 0
+    if args.data:
+        paths = [Path(d) for d in args.data]
+    else:
+        paths = [PROJECT_ROOT / "tests" / "data" / name for name in OWN_SETS]
+        paths = [p for p in paths if p.exists()] + ([REAL_TEXTS] if REAL_TEXTS.exists() else [])
+    results = evaluate_files(paths, Path(args.model), args.parses)
+    for name, result in results.items():  # notes and kinds travel with the predictions for --replay
+        items = load_items(next(p for p in paths if p.name == name))
+        for item, prediction in zip(items, result["predictions"]):
+            prediction.update({k: item[k] for k in ("note", "kinds", "why") if k in item})
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({k: v for k, v in result.items() if k != "labels"}, ensure_ascii=False, indent=1),
-                   encoding="utf-8")
-    print_confusion(result)
-    print(f"\nn={result['n']}  accuracy={result['accuracy']}  crisis_recall={result['crisis_recall']}  "
-          f"false_alarm_rate={result['false_alarm_rate']}  sogo_recall={result['sogo_recall']}")
-    for route, s in result["per_route"].items():
-        print(f"  {route:13s} precision={s['precision']:.3f} recall={s['recall']:.3f} support={s['support']}")
-    print(f"parse latency in-process: median {result['latency_ms']['median']} ms, p95 {result['latency_ms']['p95']} ms")
+    written = next(iter(results.values())) if len(results) == 1 else results  # one file: flat, as before
+    out.write_text(json.dumps(written, ensure_ascii=False, indent=1), encoding="utf-8")
     print(f"wrote {out}")
     return 0
 

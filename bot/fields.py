@@ -4,6 +4,9 @@ MAIN_FIELDS = ("elderly", "disability", "child", "poverty")
 BETWEEN_FIELDS = ("hikikomori", "isolation", "hoarding", "young_carer", "8050", "double_care",
                   "foreign", "dv_abuse")
 ALL_FIELDS = MAIN_FIELDS + BETWEEN_FIELDS
+# In-between fields that send a worry to 総合相談支援センター only when no main field owns it
+# (育児で孤独 is a parenting worry; 一人で誰とも話さない is isolation).
+WEAK_BETWEEN_FIELDS = ("isolation",)
 
 FIELD_LABELS = {
     "elderly": "高齢・介護",
@@ -28,13 +31,6 @@ WORRY_INTENT_FIELD = {
     "worry_disability": "disability",
     "worry_child": "child",
     "worry_poverty": "poverty",
-}
-CRISIS_LABELS = {
-    "suicide": "自殺・死にたい気持ち",
-    "violence": "暴力",
-    "child_abuse": "子どもへの虐待",
-    "danger": "身の危険",
-    "lifeline": "ライフライン（食べ物・電気・住まい）",
 }
 CONSENT_LABELS = {"yes": "同意あり", "no": "同意なし", "not_asked": "未確認"}
 URGENCY_LABELS = {"high": "高", "medium": "中", "low": "低"}

@@ -1,12 +1,16 @@
-"""Phrase lexicons (crisis signs, fields, urgency) matched on normalised Japanese text.
+"""Phrase lexicons (danger signs, fields, urgency) matched on normalised Japanese text.
 
-Each entry is matched two ways and a hit in either counts:
-- on the folded text (NFKC, katakana as hiragana, lower case), so kana-only and half-width input
-  match;
-- on Sudachi normalised forms when a tokenizer is given (inside Rasa: GiNZA), so spelling
-  variants and inflections match (引き篭もり / 引きこもり, 死にたくて / 死にたい).
-"…" in an entry allows a short gap between its parts. A match lying inside a longer match of
-the same lexicon is dropped (母子手帳 is not 手帳). Phrases under ``exclude`` are blanked out first.
+Each entry is matched three ways and a hit in any counts:
+- on the folded text (NFKC, katakana as hiragana, lower case, spaces between Japanese words
+  removed), so kana-only, half-width and spaced input match;
+- on Sudachi normalised forms when tokens are given (inside Rasa: GiNZA's tokenizer), so
+  spelling variants and inflections match (引き篭もり / 引きこもり, 死にたくて / 死にたい);
+- on readings (kana) when tokens carry them, so an entry in kanji matches the same words in
+  kana (返事がない / へんじがない) and the other way round.
+"…" in an entry allows a short gap between its parts; "=" at the start keeps an entry off the
+normalised forms and readings (死のう would normalise to 死ぬ); "re:" makes it a regular expression on the
+folded text (foreign languages, short pleas). A match lying inside a longer match of the same
+lexicon is dropped (母子手帳 is not 手帳). Phrases under ``exclude`` are blanked out first.
 """
 from __future__ import annotations
 
@@ -14,21 +18,35 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 import yaml
 
-from bot.textnorm import fold_kana
+from bot.textnorm import fold_kana, katakana_to_hiragana
 
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
 GAP = "…"
 RAW_ONLY = "="
+REGEX = "re:"
 _KANA_ONLY = re.compile(r"^[\u3040-\u309f\u30a0-\u30ffー…]+$")
+_JAPANESE_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff々〆ー]")
+_KANA_END = re.compile(r"[\u3040-\u30ffー]$")
+_KANJI = re.compile(r"[\u3400-\u9fff]")
 RAW_GAP_CHARS = 12
 TOKEN_GAP = 6
+MIN_READING_CHARS = 4
 
-# A tokenizer returns (normalised form, start char, end char) for each token of a text.
-Tokenizer = Callable[[str], Sequence[Tuple[str, int, int]]]
+
+class Token(NamedTuple):
+    """One token of a text: Sudachi normalised form, character span, reading (kana or "")."""
+    norm: str
+    start: int
+    end: int
+    reading: str = ""
+
+
+# A tokenizer returns the tokens of a text.
+Tokenizer = Callable[[str], Sequence[Token]]
 
 
 @dataclass(frozen=True)
@@ -41,14 +59,40 @@ class Match:
 
 
 def _raw_only(entry: str) -> bool:
-    """Entries matched on the folded text only: marked with "=", or written in kana only
-    (their tokens would be arbitrary fragments)."""
-    return entry.startswith(RAW_ONLY) or bool(_KANA_ONLY.match(entry))
+    """Entries kept off the normalised forms: marked with "=", regular expressions, written in
+    kana only (their tokens would be arbitrary fragments), or with no Japanese at all."""
+    return (entry.startswith((RAW_ONLY, REGEX)) or bool(_KANA_ONLY.match(entry))
+            or not _JAPANESE_CHAR.search(entry))
 
 
 def _raw_pattern(entry: str) -> re.Pattern:
-    parts = [re.escape(fold_kana(p)) for p in entry.lstrip(RAW_ONLY).split(GAP) if p]
+    if entry.startswith(REGEX):
+        return re.compile(katakana_to_hiragana(entry[len(REGEX):]))
+    parts = [re.escape(compact(fold_kana(p))) for p in entry.lstrip(RAW_ONLY).split(GAP) if p]
     return re.compile(f".{{0,{RAW_GAP_CHARS}}}?".join(parts))
+
+
+def compact(folded: str) -> str:
+    """Folded text without the spaces between Japanese words (「おっと が たたく」 -> 「おっとがたたく」)."""
+    return re.sub(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])", "", folded)
+
+
+def _compact_with_positions(folded: str) -> Tuple[str, List[int]]:
+    """``compact(folded)`` and, for each of its characters, the index in ``folded``."""
+    kept, positions = [], []
+    for i, ch in enumerate(folded):
+        if ch.isspace() and 0 < i < len(folded) - 1 and ord(folded[i - 1]) > 0x7f and ord(folded[i + 1]) > 0x7f:
+            continue
+        kept.append(ch)
+        positions.append(i)
+    return "".join(kept), positions
+
+
+def _reading_of(token: Token, folded_text: str) -> str:
+    reading = katakana_to_hiragana(token.reading) if token.reading else ""
+    if not reading or not _JAPANESE_CHAR.search(reading):
+        reading = folded_text[token.start:token.end]
+    return reading
 
 
 class Lexicon:
@@ -56,27 +100,34 @@ class Lexicon:
 
     def __init__(self, entries: Dict[str, List[str]], exclude: Iterable[str] = ()):
         self.entries = {label: list(phrases) for label, phrases in entries.items()}
-        self.exclude = [fold_kana(e) for e in exclude]
+        self.exclude = sorted((fold_kana(e) for e in exclude), key=len, reverse=True)
         self._raw = [(label, p, _raw_pattern(p)) for label, ps in self.entries.items() for p in ps]
         self._token: Optional[List[Tuple[str, str, re.Pattern]]] = None
+        self._reading: Optional[List[Tuple[str, str, re.Pattern]]] = None
         self._tokenizer: Optional[Tokenizer] = None
 
     def use_tokenizer(self, tokenizer: Tokenizer) -> "Lexicon":
-        """Compile the entries to Sudachi normalised forms with ``tokenizer`` (once)."""
-        compiled = []
+        """Compile the entries to Sudachi normalised forms and readings with ``tokenizer`` (once)."""
+        by_norm, by_reading = [], []
+        gap = rf"\|(?:[^|]*\|){{0,{TOKEN_GAP}}}"
         for label, phrases in self.entries.items():
             for phrase in phrases:
+                if phrase.startswith(REGEX) or not _JAPANESE_CHAR.search(phrase):
+                    continue
+                if phrase.startswith(RAW_ONLY):
+                    continue
+                pieces = [p for p in phrase.split(GAP) if p]
+                parts = [tokenizer(p) for p in pieces]
+                readings = ["".join(_reading_of(t, fold_kana(p)) for t in toks) for toks, p in zip(parts, pieces)]
+                if sum(len(r) for r in readings) >= MIN_READING_CHARS and all(len(r) >= 2 for r in readings):
+                    pattern = f".{{0,{RAW_GAP_CHARS}}}?".join(re.escape(r) for r in readings)
+                    by_reading.append((label, phrase, re.compile(pattern)))
                 if _raw_only(phrase):
                     continue
-                parts = []
-                for part in (p for p in phrase.split(GAP) if p):
-                    norms = [re.escape(n) for n, _, _ in tokenizer(part)]
-                    if norms:
-                        parts.append(r"\|".join(norms))
-                if parts:
-                    gap = rf"\|(?:[^|]*\|){{0,{TOKEN_GAP}}}"
-                    compiled.append((label, phrase, re.compile(r"\|" + gap.join(parts) + r"\|")))
-        self._token, self._tokenizer = compiled, tokenizer
+                norms = [r"\|".join(re.escape(t.norm) for t in toks) for toks in parts if toks]
+                if norms:
+                    by_norm.append((label, phrase, re.compile(r"\|" + gap.join(norms) + r"\|")))
+        self._token, self._reading, self._tokenizer = by_norm, by_reading, tokenizer
         return self
 
     def _blank_excluded(self, folded: str) -> str:
@@ -84,31 +135,58 @@ class Lexicon:
             folded = folded.replace(phrase, " " * len(phrase))
         return folded
 
-    def find(self, text: str, tokens: Optional[Sequence[Tuple[str, int, int]]] = None) -> List[Match]:
+    def find(self, text: str, tokens: Optional[Sequence[Token]] = None) -> List[Match]:
         """All matches in ``text`` (already NFKC-normalised for exact spans); ``tokens`` are the
-        (norm, start, end) tokens of the same text, computed by the caller or by the tokenizer."""
+        tokens of the same text, computed by the caller or by the tokenizer."""
         folded = self._blank_excluded(fold_kana(text))
         if len(folded) != len(text):  # folding changed the length: spans are approximate
             text = folded
         found: List[Match] = []
+        packed, positions = _compact_with_positions(folded)
         for label, phrase, pattern in self._raw:
-            for m in pattern.finditer(folded):
-                found.append(Match(label, phrase, m.start(), m.end(), text[m.start():m.end()]))
+            for m in pattern.finditer(packed):
+                if m.end() > m.start():
+                    start, end = positions[m.start()], positions[m.end() - 1] + 1
+                    found.append(Match(label, phrase, start, end, text[start:end]))
         if self._token is not None:
             if tokens is None:
                 tokens = self._tokenizer(text)
-            kept = [(n, s, e) for n, s, e in tokens if folded[s:e].strip()]
-            joined, offsets = "|", []
-            for norm, start, end in kept:
-                offsets.append((len(joined), start, end))
-                joined += norm + "|"
-            for label, phrase, pattern in self._token:
-                for m in pattern.finditer(joined):
-                    spans = [(s, e) for pos, s, e in offsets if m.start() <= pos < m.end()]
-                    if spans:
-                        start, end = spans[0][0], spans[-1][1]
-                        found.append(Match(label, phrase, start, end, text[start:end]))
+            kept = [Token(*t) for t in tokens if folded[t[1]:t[2]].strip()]
+            found += self._find_in_tokens(text, kept, folded)
         return _drop_contained(found)
+
+    def _find_in_tokens(self, text: str, tokens: List[Token], folded: str) -> List[Match]:
+        found: List[Match] = []
+        joined, offsets = "|", []
+        for token in tokens:
+            offsets.append((len(joined), token.start, token.end))
+            joined += token.norm + "|"
+        for label, phrase, pattern in self._token:
+            for m in pattern.finditer(joined):
+                spans = [(s, e) for pos, s, e in offsets if m.start() <= pos < m.end()]
+                if spans:
+                    start, end = spans[0][0], spans[-1][1]
+                    found.append(Match(label, phrase, start, end, text[start:end]))
+        if not any(t.reading for t in tokens):
+            return found
+        reading, starts, owners = "", set(), []
+        for index, token in enumerate(tokens):
+            starts.add(len(reading))
+            piece = _reading_of(token, folded)
+            reading += piece
+            owners += [index] * len(piece)
+        starts.add(len(reading))
+        for label, phrase, pattern in self._reading:
+            open_end = bool(_KANA_END.search(phrase))  # a stem (殴られ) may run on; a noun (放火) may not
+            for m in pattern.finditer(reading):
+                if m.start() not in starts or m.end() <= m.start() or (not open_end and m.end() not in starts):
+                    continue
+                span = text[tokens[owners[m.start()]].start:tokens[owners[m.end() - 1]].end]
+                if _KANJI.search(span):
+                    continue  # readings stand in for kana writing only: 受けられ is not 蹴られ
+                first, last = tokens[owners[m.start()]], tokens[owners[m.end() - 1]]
+                found.append(Match(label, phrase, first.start, last.end, text[first.start:last.end]))
+        return found
 
     def labels(self, text: str, tokens=None) -> List[str]:
         """Distinct labels found, in order of first appearance."""
@@ -121,7 +199,7 @@ class Lexicon:
 
 def _drop_contained(matches: List[Match]) -> List[Match]:
     """Drop a match lying inside a strictly longer one; keep one match per (label, span)."""
-    unique = {(m.label, m.start, m.end): m for m in matches}.values()
+    unique = list({(m.label, m.start, m.end): m for m in matches}.values())
     kept = []
     for m in unique:
         inside = any(o.start <= m.start and m.end <= o.end and (o.end - o.start) > (m.end - m.start)
@@ -131,35 +209,58 @@ def _drop_contained(matches: List[Match]) -> List[Match]:
     return sorted(kept, key=lambda m: (m.start, m.label))
 
 
-def _load(name: str) -> dict:
+def load_lexicon_file(name: str) -> dict:
     return yaml.safe_load((LEXICON_DIR / name).read_text(encoding="utf-8")) or {}
 
 
 @lru_cache(maxsize=1)
 def crisis_lexicon() -> Lexicon:
-    data = _load("crisis.yml")
+    data = load_lexicon_file("crisis.yml")
     return Lexicon(data["kinds"], data.get("exclude", ()))
 
 
 @lru_cache(maxsize=1)
 def field_lexicon() -> Lexicon:
-    return Lexicon(_load("fields.yml")["fields"])
+    data = load_lexicon_file("fields.yml")
+    return Lexicon(data["fields"], data.get("exclude", ()))
 
 
 @lru_cache(maxsize=1)
 def urgency_lexicon() -> Lexicon:
-    return Lexicon(_load("fields.yml")["urgency"])
+    return Lexicon(load_lexicon_file("fields.yml")["urgency"])
+
+
+@lru_cache(maxsize=1)
+def distress_lexicon() -> Lexicon:
+    """Distress without danger (疲れた, もう逃げたい, 母親失格): kindness and a listening line."""
+    return Lexicon({"distress": load_lexicon_file("fields.yml")["distress"]})
+
+
+def all_lexicons() -> Tuple[Lexicon, ...]:
+    return (crisis_lexicon(), field_lexicon(), urgency_lexicon(), distress_lexicon())
 
 
 def lexicon_entities(text: str, tokens=None, tokenizer: Optional[Tokenizer] = None) -> List[dict]:
-    """Rasa-style entities from all lexicons: ``crisis_kind``, ``field`` and ``urgency``."""
+    """Rasa-style entities from the field, urgency and distress lexicons (danger: ``bot.danger``)."""
     entities = []
-    for entity_name, lexicon in (("crisis_kind", crisis_lexicon()), ("field", field_lexicon()),
-                                 ("urgency", urgency_lexicon())):
+    for entity_name, lexicon in (("field", field_lexicon()), ("urgency", urgency_lexicon()),
+                                 ("distress", distress_lexicon())):
         if tokenizer is not None and lexicon._tokenizer is not tokenizer:
             lexicon.use_tokenizer(tokenizer)
         for match in lexicon.find(text, tokens):
-            entities.append({"entity": entity_name, "value": match.label, "start": match.start,
-                             "end": match.end, "text": match.text, "confidence_entity": 1.0,
-                             "extractor": "LexiconEntityExtractor", "processors": []})
+            entities.append(entity(entity_name, match.label, match.start, match.end, match.text,
+                                   "LexiconEntityExtractor"))
     return entities
+
+
+def entity(name: str, value: str, start: int, end: int, text: str, extractor: str,
+           confidence: float = 1.0, **extra) -> dict:
+    """One entity in Rasa's shape."""
+    return dict({"entity": name, "value": value, "start": start, "end": end, "text": text,
+                 "confidence_entity": confidence, "extractor": extractor, "processors": []}, **extra)
+
+
+def tokens_from_doc(doc) -> List[Token]:
+    """Tokens from a spaCy/GiNZA ``Doc`` (duck-typed): Sudachi norm, span, reading."""
+    return [Token(t.norm_, t.idx, t.idx + len(t.text), (t.morph.get("Reading") or [""])[0])
+            for t in doc if not t.is_space]

@@ -1,10 +1,11 @@
 """Two measured speed-ups for the Rasa process (imported by bot.rasa_components, so they apply
 wherever Rasa loads this project's pipeline: training, ``rasa run``, ``make eval``).
 
-1. GiNZA: the pipeline uses only GiNZA's tokenizer (Sudachi normalised forms) and the static word
-   vectors (SpacyFeaturizer). Rasa's SpacyNLP loads ja_ginza with its tok2vec, ner,
-   morphologizer, compound_splitter and bunsetu_recognizer components, which run on every message
-   and whose output nothing reads. They are removed after loading.
+1. GiNZA: the pipeline uses GiNZA's tokenizer (Sudachi normalised forms, readings) and the static
+   word vectors (SpacyFeaturizer) on every message, and the dependency parse only for a message
+   with a danger sign (bot.danger). Rasa's SpacyNLP loads ja_ginza with all its components, which
+   would run on every message: ner, morphologizer, compound_splitter and bunsetu_recognizer are
+   removed after loading, tok2vec and parser are kept but disabled and run by ``parse``.
 2. jsonschema: Rasa validates every action-server answer with ``jsonschema.validate``, which checks
    the (unchanging) schema against its meta-schema each time. The validator is built once per
    schema instead; errors are raised exactly as before (best match).
@@ -21,7 +22,8 @@ from typing import Any, Dict
 import jsonschema
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 
-UNUSED_GINZA_PIPES = ("tok2vec", "parser", "ner", "morphologizer", "compound_splitter", "bunsetu_recognizer")
+UNUSED_GINZA_PIPES = ("ner", "morphologizer", "compound_splitter", "bunsetu_recognizer")
+ON_DEMAND_GINZA_PIPES = ("tok2vec", "parser")
 
 _load_full_model = SpacyNLP.load_model
 
@@ -31,7 +33,18 @@ def _load_tokenizer_and_vectors(spacy_model_name: str) -> SpacyModel:
     for name in UNUSED_GINZA_PIPES:
         if name in model.model.pipe_names:
             model.model.remove_pipe(name)
+    for name in ON_DEMAND_GINZA_PIPES:
+        if name in model.model.pipe_names:
+            model.model.disable_pipe(name)
     return model
+
+
+def parse(nlp, text: str):
+    """The text tokenized and dependency-parsed by the disabled GiNZA components."""
+    doc = nlp.make_doc(text)
+    for name in ON_DEMAND_GINZA_PIPES:
+        doc = nlp.get_pipe(name)(doc)
+    return doc
 
 
 _VALIDATORS: Dict[str, Any] = {}

@@ -12,16 +12,6 @@ from typing import Iterable, List, Optional
 from bot.directory import Agency, Directory
 from bot.hours import describe_hours, is_open, weekly_hours_text
 
-CRISIS_HEADINGS = {
-    "suicide": "つらい気持ちを書いてくれて、ありがとうございます。あなたの命がいちばん大切です。いま、ひとりで抱えずに電話してください。",
-    "violence": "あなたの安全がいちばん大切です。いま危ないときは、すぐ{police}番に電話してください。",
-    "child_abuse": "お子さんの安全がいちばん大切です。ひとりで抱えずに、いますぐ相談してください。叩いてしまいそうなときも相談できます。",
-    "danger": "命に関わるかもしれません。倒れている・意識がないときは、すぐ{fire_ambulance}番に電話してください。",
-    "lifeline": "いまの暮らしを守るために、すぐ相談してください。",
-    "general": "いま危ない状況でしたら、すぐに電話してください。",
-}
-
-
 def agency_text(agency: Agency, hours_text: str = "") -> str:
     lines = [f"【{agency.name}】", agency.helps_with, f"住所：{agency.address}", f"電話：{agency.phone}"]
     if hours_text:
@@ -50,24 +40,48 @@ def _lines_text(lines: Iterable[dict]) -> str:
 
 
 def _emergency_numbers(directory: Directory) -> dict:
-    """110 and 119 as the hotline data gives them (headings name them inline)."""
+    """110 and 119 as the hotline data gives them (texts name them inline)."""
     return {"police": directory.hotlines["police"].number,
             "fire_ambulance": directory.hotlines["fire_ambulance"].number}
 
 
-def crisis_message(directory: Directory, kinds: Iterable[str]) -> dict:
-    """The crisis answer: short, first, with the lines for the kinds of crisis found."""
-    kinds = [k for k in kinds if k in CRISIS_HEADINGS] or ["general"]
-    lines: List[dict] = []
+def crisis_message(directory: Directory, kinds: Iterable[str], language: Optional[str] = None) -> dict:
+    """The crisis answer: short, first, with the lines of every kind of danger found, merged in
+    the data's order without repeating a line. ``language``: "easy" for やさしい日本語, or a
+    language code with a heading in ``foreign_headings`` (its lines then come first)."""
+    order = directory.kind_order
+    kinds = sorted({k if k in directory.crisis_kinds else "general" for k in kinds} or {"general"},
+                   key=order.index)
+    if len(kinds) > 1 and "general" in kinds:
+        kinds.remove("general")
+    refs: List[str] = list(directory.foreign_lines) if language in directory.foreign_headings else []
     for kind in kinds:
-        for entry in directory.crisis_lines(kind):
-            line = _line_entry(entry)
-            if line["id"] not in {l["id"] for l in lines}:
-                lines.append(line)
-    heading = CRISIS_HEADINGS[kinds[0]].format(**_emergency_numbers(directory))
+        refs += [r for r in directory.crisis_kind(kind).lines if r not in refs]
+    lines = [_line_entry(entry) for entry in directory.resolve(refs)]
+    if language in directory.foreign_headings:
+        heading = directory.foreign_headings[language]
+    elif language == "easy":
+        heading = "\n".join(_unique(directory.crisis_kind(k).easy for k in kinds[:2]))
+    else:
+        heading = "\n".join(_unique(directory.crisis_kind(k).heading for k in kinds[:2]))
     text = heading + "\n" + _lines_text(lines)
     return {"text": text, "custom": {"type": "crisis", "kinds": kinds, "heading": heading, "lines": lines,
                                      "text": text}}
+
+
+def _unique(values: Iterable[str]) -> List[str]:
+    out: List[str] = []
+    for v in values:
+        if v not in out:
+            out.append(v)
+    return out
+
+
+def listening_line_text(directory: Directory) -> str:
+    """One 24-hour listening line, offered gently (distress without danger)."""
+    line = directory.hotlines[directory.listening_line]
+    return (f"つらい気持ちが続くときは、24時間話を聞いてくれる電話もあります。\n"
+            f"・{line.name}：{line.number}（{line.hours}）")
 
 
 def hotlines_message(directory: Directory, intro: str = "緊急のときや、夜間・休日の相談先です。") -> dict:

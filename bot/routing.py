@@ -1,62 +1,108 @@
 """The routing decision: which place a worry should reach. One function, ``decide``, used by the
 bot's actions and by ``make eval`` alike; it reads a Rasa parse result (a plain dict).
 
-Rules, in order (docs/routing-spec.md):
-1. a crisis sign (lexicon entity ``crisis_kind`` or the ``crisis`` intent) -> ``emergency``;
-2. two or more main fields (counting those of earlier turns), any in-between field, the
-   ``worry_complex`` or ``dont_know`` intent -> ``sogo``;
-3. one main field -> that field's agency;
-4. ``out_of_scope`` intent with no field -> ``out_of_scope``;
-5. otherwise -> ``clarify`` (ask who the worry is about and what is hardest).
+Evidence: the lexicons (``field`` entities, danger findings), the calibrated classifiers
+(``text_models``: danger, its kinds, fields) and DIET's intent. Rules, in order
+(docs/routing-spec.md):
+1. danger (a lexicon finding, or a model positive outside the listed false-alarm patterns)
+   -> ``emergency``;
+2. one centre clearly owns the request (DIET sure of one field's intent, that field found, no
+   in-between field) -> that centre, even when another field is named in passing;
+3. an in-between field (ひきこもり, 8050, ヤングケアラー, ...), or two or more main fields -> ``sogo``;
+4. one main field -> that field's agency;
+5. DIET's ``worry_complex`` or "I don't know where to ask" with no field -> ``sogo``;
+6. ``out_of_scope`` with no field -> ``out_of_scope``;
+7. otherwise -> ``clarify``.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Tuple
 
+from bot.fields import BETWEEN_FIELDS, FIELD_LABELS, FIELD_ROUTE, MAIN_FIELDS, WEAK_BETWEEN_FIELDS, WORRY_INTENT_FIELD
+from bot.intake import command_of
 from bot.textnorm import looks_unusable
-from bot.fields import BETWEEN_FIELDS, FIELD_LABELS, FIELD_ROUTE, MAIN_FIELDS, WORRY_INTENT_FIELD
 
-# Below this the model's crisis intent alone does not open the crisis answer (the lexicon
-# always does).
-CRISIS_MIN_CONFIDENCE = 0.80
-# The model's field intent is used alone from this confidence on ...
-FIELD_INTENT_MIN_CONFIDENCE = 0.45
-# ... and adds a second field to lexicon fields only from this one on.
-EXTRA_FIELD_MIN_CONFIDENCE = 0.95
-COMPLEX_MIN_CONFIDENCE = 0.50
-COMPLEX_OVER_ONE_FIELD_MIN_CONFIDENCE = 0.75
-
+CONVERSATION_COMMANDS = ("stop", "start_over")
 
 FALLBACK_INTENT = "nlu_fallback"
 _DIGITS_ONLY = re.compile(r"^[\d\s\-‐－ー−()（）+＋#＃]+$")
 
 
-def guard_intent(intent: dict, ranking: List[dict], entities: List[dict], text: str) -> dict:
-    """The intent after the crisis guard: any crisis positive wins, weak model crises do not.
+@dataclass(frozen=True)
+class Thresholds:
+    """The numbers the decision turns on (chosen on the project's own evaluation data,
+    ``make eval`` prints what they give)."""
+    crisis_intent: float = 0.80  # DIET's crisis alone opens the crisis answer from here
+    danger_model: float = 0.80  # the danger classifier alone, likewise
+    danger_model_negated: float = 0.97  # ... when the lexicon's only hits were negated
+    danger_kind: float = 0.30  # a model-found danger takes its kind from here, else "general"
+    field_model: float = 0.55  # the field classifier adds a field from here
+    field_model_second: float = 0.75  # ... a second main field beside a clearer one
+    between_model: float = 0.80  # ... an in-between field (ひきこもり, 8050) without the lexicon
+    field_intent: float = 0.45  # the intent classifier's field intent adds its field from here
+    owner_intent: float = 0.80  # the intent classifier this sure of one field owns the request (tie-break 2)
+    complex_intent: float = 0.50  # worry_complex from here sends one field plus a likely second to sogo
+    complex_second: float = 0.35  # ... "likely": the second field's score from here
+    complex_over_one_field: float = 0.75  # worry_complex this sure sends one named field to sogo
+    out_of_scope_over_fields: float = 0.75  # out_of_scope this sure wins over fields named in passing
 
-    - a ``crisis_kind`` lexicon entity makes it ``crisis`` (confidence 1.0);
-    - text no parser can use (emoji or punctuation only) becomes ``nlu_fallback``;
-    - the model's own ``crisis`` below CRISIS_MIN_CONFIDENCE falls back to the next intent;
-    - a fallback whose best guess is a confident ``crisis`` becomes ``crisis``.
+
+DEFAULT = Thresholds()
+
+
+def guard_intent(intent: dict, ranking: List[dict], entities: List[dict], text: str,
+                 danger: Optional[dict] = None, models: Optional[dict] = None,
+                 limits: Thresholds = DEFAULT) -> dict:
+    """The intent after the danger guard: any danger positive wins, weak or excused ones do not.
+
+    - a ``crisis_kind`` lexicon finding makes it ``crisis`` (confidence 1.0);
+    - text no parser can use (emoji or punctuation only, digits alone) becomes ``nlu_fallback``;
+    - ``stop`` and ``start_over`` only for the whole-message commands of bot/intake.yml;
+    - DIET's or the danger model's positive makes it ``crisis`` unless an idiom, the past,
+      mourning or a frame is in the text (``danger.listed_pattern``);
+    - DIET's own ``crisis`` below its threshold falls back to the next intent.
     """
     name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
     if any(e.get("entity") == "crisis_kind" for e in entities):
         return {"name": "crisis", "confidence": 1.0}
+    command = command_of(text) if text and not text.startswith("/") else None
+    if command in CONVERSATION_COMMANDS:
+        return {"name": command, "confidence": 1.0}
+    if name in CONVERSATION_COMMANDS and text and not text.startswith("/"):
+        # 「仕事をやめたい」 and 「最初から話すと…」 are not commands: the next guess instead.
+        runner_up = next((r for r in ranking if r.get("name") not in CONVERSATION_COMMANDS + ("crisis", FALLBACK_INTENT, None)),
+                         None)
+        name, confidence = (runner_up["name"], runner_up["confidence"]) if runner_up else (FALLBACK_INTENT, 0.0)
+        intent = {"name": name, "confidence": confidence}
     if looks_unusable(text) or _DIGITS_ONLY.match(text):
         # Digits alone (a phone number typed into the form, "123") carry no intent; the
         # classifier would guess "emergency_info" from 110 / 119.
         return {"name": FALLBACK_INTENT, "confidence": 1.0}
-    if name == "crisis" and confidence < CRISIS_MIN_CONFIDENCE:
+    model_danger = model_danger_confidence(ranking, danger or {}, models or {}, limits)
+    if model_danger is not None:
+        return {"name": "crisis", "confidence": model_danger}
+    if name == "crisis":
         runner_up = next((r for r in ranking if r.get("name") not in ("crisis", FALLBACK_INTENT, None)), None)
         return ({"name": runner_up["name"], "confidence": runner_up["confidence"]} if runner_up
                 else {"name": FALLBACK_INTENT, "confidence": 0.0})
-    if name == FALLBACK_INTENT:
-        top = next((r for r in ranking if r.get("name") not in (FALLBACK_INTENT, None)), None)
-        if top and top["name"] == "crisis" and top.get("confidence", 0) >= CRISIS_MIN_CONFIDENCE:
-            return {"name": "crisis", "confidence": top["confidence"]}
     return intent
+
+
+def model_danger_confidence(ranking: List[dict], danger: dict, models: dict,
+                            limits: Thresholds = DEFAULT) -> Optional[float]:
+    """The models' danger confidence when it counts, else None."""
+    if danger.get("listed_pattern"):
+        return None
+    only_negated = bool(danger.get("cancelled")) and all(c.get("reason") == "negated" for c in danger["cancelled"])
+    diet = next((float(r.get("confidence") or 0) for r in ranking if r.get("name") == "crisis"), 0.0)
+    model = float(models.get("danger") or 0.0)
+    diet_limit = limits.danger_model_negated if only_negated else limits.crisis_intent
+    model_limit = limits.danger_model_negated if only_negated else limits.danger_model
+    if diet >= diet_limit or model >= model_limit:
+        return max(diet, model)
+    return None
 
 
 @dataclass
@@ -70,7 +116,8 @@ class Decision:
     urgency_phrases: List[str] = field(default_factory=list)
     reason: str = ""
     intent: str = ""
-
+    sogo_because: str = ""  # "fields" (two or more found), "between", "unknown" (no field) or ""
+    distress: bool = False
 
 
 def _entities(parse: dict, name: str) -> List[dict]:
@@ -85,24 +132,14 @@ def _unique(values: Iterable[str]) -> List[str]:
     return out
 
 
-def _model_intent(parse: dict) -> tuple:
-    """The classifier's best non-crisis intent: what the worry is about, even when the crisis
+def _model_intent(parse: dict) -> Tuple[str, float]:
+    """The classifier's best non-crisis intent: what the worry is about, even when the danger
     guard put ``crisis`` on top."""
     ranking = parse.get("intent_ranking") or [parse.get("intent") or {}]
     for candidate in ranking:
         if candidate.get("name") not in (None, "", "crisis", FALLBACK_INTENT):
             return candidate["name"], float(candidate.get("confidence") or 0.0)
     return "", 0.0
-
-
-def _order_fields(fields: List[str], preferred: Optional[str]) -> List[str]:
-    main = [f for f in fields if f in MAIN_FIELDS]
-    between = [f for f in fields if f in BETWEEN_FIELDS]
-    ordered = between + main
-    if preferred in ordered:
-        ordered.remove(preferred)
-        ordered.insert(0, preferred)
-    return ordered
 
 
 def _lexicon_fields(found: List[str]) -> List[str]:
@@ -114,68 +151,124 @@ def _lexicon_fields(found: List[str]) -> List[str]:
     return fields
 
 
-def decide(parse: dict, previous_fields: Iterable[str] = ()) -> Decision:
-    intent = (parse.get("intent") or {}).get("name") or ""
-    confidence = float((parse.get("intent") or {}).get("confidence") or 0.0)
-    model_intent, model_confidence = _model_intent(parse)
+def _crisis(parse: dict, limits: Thresholds) -> Tuple[List[str], List[str]]:
+    """(kinds, phrases) of danger in the parse; kinds empty when there is none."""
+    entities = _entities(parse, "crisis_kind")
+    kinds = _unique(e.get("value") for e in entities)
+    phrases = _unique(e.get("text") for e in entities)
+    intent = parse.get("intent") or {}
+    if kinds or intent.get("name") != "crisis":
+        return kinds, phrases
+    scores = (parse.get("text_models") or {}).get("kinds") or {}
+    best = max(scores.items(), key=lambda kv: kv[1], default=(None, 0.0))
+    return ([best[0]] if best[0] and best[1] >= limits.danger_kind else ["general"]), phrases
 
-    lexicon_fields = _lexicon_fields(_unique(e.get("value") for e in _entities(parse, "field")))
-    crisis_entities = _entities(parse, "crisis_kind")
-    crisis_kinds = _unique(e.get("value") for e in crisis_entities)
-    crisis_phrases = _unique(e.get("text") for e in crisis_entities)
-    urgency_entities = _entities(parse, "urgency")
 
+def _field_scores(parse: dict, model_intent: str, model_confidence: float,
+                  limits: Thresholds) -> Tuple[Dict[str, float], List[str]]:
+    """How sure each field is (lexicon 1.0, the field classifier's probability, DIET's field
+    intent), and the fields the lexicon named."""
+    lexicon = _lexicon_fields(_unique(e.get("value") for e in _entities(parse, "field")))
+    scores: Dict[str, float] = {f: p for f, p in ((parse.get("text_models") or {}).get("fields") or {}).items()
+                                if f in MAIN_FIELDS or f in BETWEEN_FIELDS}
     intent_field = WORRY_INTENT_FIELD.get(model_intent)
-    fields = list(lexicon_fields)
-    if intent_field and intent_field not in fields:
-        threshold = EXTRA_FIELD_MIN_CONFIDENCE if fields else FIELD_INTENT_MIN_CONFIDENCE
-        if model_confidence >= threshold:
-            fields.append(intent_field)
-    new_fields = _order_fields(fields, intent_field)
+    if intent_field and model_confidence >= limits.field_intent:
+        scores[intent_field] = max(scores.get(intent_field, 0.0), max(model_confidence, limits.field_model))
+    for f in lexicon:
+        scores[f] = 1.0
+    return scores, lexicon
+
+
+def _found(scores: Dict[str, float], limits: Thresholds) -> List[str]:
+    """Fields that count, the likeliest first: a main field from ``field_model`` (a second one
+    from ``field_model_second``), an in-between field from ``between_model`` (the lexicon's 1.0
+    always)."""
+    found: List[str] = []
+    for name, score in sorted(scores.items(), key=lambda kv: -kv[1]):
+        if name in BETWEEN_FIELDS:
+            needed = limits.between_model
+        elif any(f in MAIN_FIELDS for f in found):
+            needed = limits.field_model_second
+        else:
+            needed = limits.field_model
+        if score >= needed:
+            found.append(name)
+    return found
+
+
+CHAT_INTENTS = ("greet", "goodbye", "thanks", "affirm", "deny", "emergency_info", "faq", "stop", "start_over")
+
+
+def decide(parse: dict, previous_fields: Iterable[str] = (), limits: Thresholds = DEFAULT) -> Decision:
+    intent = (parse.get("intent") or {}).get("name") or ""
+    model_intent, model_confidence = _model_intent(parse)
+    crisis_kinds, crisis_phrases = _crisis(parse, limits)
+    scores, lexicon_fields = _field_scores(parse, model_intent, model_confidence, limits)
+    new_fields = _found(scores, limits)
     all_fields = _unique(list(previous_fields) + new_fields)
     main_fields = [f for f in all_fields if f in MAIN_FIELDS]
     between = [f for f in all_fields if f in BETWEEN_FIELDS]
-    main_field = (new_fields or all_fields or [None])[0]
+    strong_between = [f for f in between if f not in WEAK_BETWEEN_FIELDS]
+    intent_field = WORRY_INTENT_FIELD.get(model_intent)
+    complex_sure = model_intent == "worry_complex" and model_confidence >= limits.complex_over_one_field
+    complex_intent = model_intent == "worry_complex" and model_confidence >= limits.complex_intent
+    owner = (intent_field if intent_field and model_confidence >= limits.owner_intent and intent_field in new_fields
+             and not strong_between and not previous_fields else None)
+    runner_up = next((f for f, v in sorted(scores.items(), key=lambda kv: -kv[1])
+                      if f in MAIN_FIELDS and f not in main_fields and v >= limits.complex_second), None)
+    lexicon_between = [f for f in strong_between if f in lexicon_fields and f not in ("foreign", "dv_abuse")]
+    out_of_scope = (model_intent == "out_of_scope" and model_confidence >= limits.out_of_scope_over_fields
+                    and not lexicon_between and not previous_fields)
+    dont_know = model_intent == "dont_know" and not main_fields and not between
 
-    is_crisis = bool(crisis_kinds) or (intent == "crisis" and confidence >= CRISIS_MIN_CONFIDENCE)
-    # The model's "complex" must be sure of itself to override one clearly named field.
-    one_named_field = len([f for f in lexicon_fields if f in MAIN_FIELDS]) == 1 and not between
-    complex_threshold = COMPLEX_OVER_ONE_FIELD_MIN_CONFIDENCE if one_named_field else COMPLEX_MIN_CONFIDENCE
-    complex_intent = model_intent == "worry_complex" and model_confidence >= complex_threshold
-    dont_know = model_intent == "dont_know" and not main_fields
-
-    if is_crisis:
+    sogo_because = ""
+    if crisis_kinds:
         route = "emergency"
-        crisis_kinds = crisis_kinds or ["general"]
-        reason = "危険のサイン: " + ("、".join(crisis_phrases) or "分類モデルが危機と判定")
-    elif len(main_fields) >= 2:
-        route = "sogo"
-        reason = "複数の分野: " + "、".join(FIELD_LABELS[f] for f in main_fields)
-    elif between:
-        route = "sogo"
+        reason = "危険のサイン: " + ("、".join(crisis_phrases) or "分類モデルが危険と判定")
+    elif out_of_scope:
+        route = "out_of_scope"
+        reason = "市の手続きなどの質問（福祉の相談ではない）"
+    elif owner:
+        route = FIELD_ROUTE[owner]
+        reason = "1つの分野が相談の中心: " + FIELD_LABELS[owner]
+    elif strong_between or (between and not main_fields):
+        route, sogo_because = "sogo", "between"
         reason = "制度の狭間の相談: " + "、".join(FIELD_LABELS[f] for f in between)
-    elif complex_intent or dont_know:
-        route = "sogo"
-        reason = "相談先が分からない相談" if dont_know else "複合的な相談（分類モデル）"
+    elif len(main_fields) >= 2:
+        route, sogo_because = "sogo", "fields"
+        reason = "複数の分野: " + "、".join(FIELD_LABELS[f] for f in main_fields)
+    elif complex_intent and main_fields and (runner_up or complex_sure):
+        if runner_up:
+            all_fields.append(runner_up)
+        route, sogo_because = "sogo", "fields" if runner_up else "unknown"
+        reason = "複合的な相談（分類モデル）: " + "、".join(FIELD_LABELS[f] for f in all_fields if f in FIELD_LABELS)
     elif main_fields:
         route = FIELD_ROUTE[main_fields[0]]
         reason = "1つの分野: " + FIELD_LABELS[main_fields[0]]
-    elif model_intent == "out_of_scope":
+    elif complex_intent or dont_know:
+        route, sogo_because = "sogo", "unknown"
+        reason = "相談先が分からない相談" if dont_know else "複合的な相談（分類モデル）"
+    elif model_intent == "out_of_scope" or (model_intent in CHAT_INTENTS and intent != "crisis"):
         route = "out_of_scope"
         reason = "市の手続きなどの質問（福祉の相談ではない）"
     else:
         route = "clarify"
         reason = "判断に必要な情報が足りない"
 
+    urgency_entities = _entities(parse, "urgency")
     high = [e.get("text") for e in urgency_entities if e.get("value") == "high"]
     medium = [e.get("text") for e in urgency_entities if e.get("value") == "medium"]
-    if is_crisis or high:
+    if crisis_kinds or high:
         urgency, urgency_phrases = "high", _unique(crisis_phrases + high)
     elif medium or route == "sogo":
         urgency, urgency_phrases = "medium", _unique(medium)
     else:
         urgency, urgency_phrases = "low", []
-
+    distress = bool(_entities(parse, "distress")) and not crisis_kinds
+    main_field = (new_fields or all_fields or [None])[0]
+    if route in FIELD_ROUTE.values():
+        main_field = next(f for f, r in FIELD_ROUTE.items() if r == route)
     return Decision(route=route, fields=all_fields, main_field=main_field if all_fields else None,
-                    crisis_kinds=crisis_kinds if is_crisis else [], crisis_phrases=crisis_phrases,
-                    urgency=urgency, urgency_phrases=urgency_phrases, reason=reason, intent=intent)
+                    crisis_kinds=crisis_kinds, crisis_phrases=crisis_phrases, urgency=urgency,
+                    urgency_phrases=urgency_phrases, reason=reason, intent=intent, sogo_because=sogo_because,
+                    distress=distress)

@@ -229,3 +229,73 @@ def get_handoff(db: sqlite_utils.Database, ref: str) -> Optional[dict]:
     row["fields"] = json.loads(row["fields"] or "[]")
     row["summary"] = json.loads(row["summary"] or "{}")
     return row
+
+
+DANGER_EVENT = "danger"
+BOT_USER = "（チャット）"
+
+
+def raise_danger(db: sqlite_utils.Database, ref: str, kinds: Iterable[str], phrases: Iterable[str],
+                 kind_labels: Iterable[str]) -> bool:
+    """Danger told after the reference number: the stored case becomes urgent (緊急度「高」, so it
+    rises to the top of the staff queue), its summary gets the kinds and phrases, and the case
+    history says when and what. Returns False when no case has that number."""
+    kinds, phrases, labels = list(kinds), list(phrases), list(kind_labels)
+    try:
+        with db.conn:
+            rows = list(db["handoffs"].rows_where("ref = ?", [ref], select="id, summary"))
+            if not rows:
+                return False
+            handoff_id, summary = rows[0]["id"], json.loads(rows[0]["summary"] or "{}")
+            urgency = summary.setdefault("urgency", {})
+            urgency["level"], urgency["label"] = "high", "高"
+            urgency["crisis_kinds"] = _merged(urgency.get("crisis_kinds"), kinds)
+            urgency["phrases"] = _merged(urgency.get("phrases"), phrases)
+            db["handoffs"].update(handoff_id, {"urgency": "high", "urgent": 1,
+                                               "summary": json.dumps(summary, ensure_ascii=False)})
+            db["handoff_events"].insert({
+                "handoff_id": handoff_id, "at": now().isoformat(timespec="seconds"), "username": BOT_USER,
+                "kind": DANGER_EVENT, "note": "受付のあとに危険のサイン：" + "、".join(labels)
+                + (f"（「{'」「'.join(phrases)}」）" if phrases else ""),
+            })
+        return True
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot raise the case: {exc}") from exc
+
+
+def _merged(values, more) -> List[str]:
+    out = list(values or [])
+    out += [v for v in more if v and v not in out]
+    return out
+
+
+CASE_EVENT = "case"
+
+
+def update_case(db: sqlite_utils.Database, ref: str, *, consent: bool, urgency: str, urgent: bool,
+                fields: Iterable[str], main_field: Optional[str], summary: dict, resident_text: Optional[str],
+                note: str) -> bool:
+    """The conversation's case saved again (one case per conversation): a later consent, a later
+    worry or a corrected answer replaces the summary of the same record, and the history says
+    what changed. Returns False when no case has that number."""
+    try:
+        with db.conn:
+            rows = list(db["handoffs"].rows_where("ref = ?", [ref], select="id, urgency, urgent"))
+            if not rows:
+                return False
+            row = rows[0]
+            levels = ("low", "medium", "high")
+            kept_urgency = max(row["urgency"] or "low", urgency, key=levels.index)
+            db["handoffs"].update(row["id"], {
+                "consent": "yes" if consent else "no", "urgency": kept_urgency,
+                "urgent": 1 if (urgent or row["urgent"]) else 0,
+                "fields": json.dumps(list(fields), ensure_ascii=False), "main_field": main_field,
+                "summary": json.dumps(dict(summary, reception=dict(summary.get("reception", {}), ref=ref)),
+                                      ensure_ascii=False),
+                "resident_text": resident_text if consent else None,
+            })
+            db["handoff_events"].insert({"handoff_id": row["id"], "at": now().isoformat(timespec="seconds"),
+                                         "username": BOT_USER, "kind": CASE_EVENT, "note": note})
+        return True
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot update the case: {exc}") from exc

@@ -47,6 +47,7 @@ def build_summary(
     route_reason: str,
     agency_name: str,
     slots: dict,
+    notes: Iterable[str] = (),
 ) -> dict:
     """One record per handoff. Without consent only the anonymous minimum is kept:
     fields, urgency, channel and time."""
@@ -88,6 +89,7 @@ def build_summary(
         "name": _answer(slots.get("contact_name")),
         "phone": _answer(slots.get("contact_phone")),
     }
+    summary["notes"] = list(notes)
     return summary
 
 
@@ -103,22 +105,26 @@ def _household(slots: dict) -> List[dict]:
 
 
 def read_back_text(summary: dict) -> str:
-    """The summary as the resident sees it before confirming."""
-    def show(value):
-        return value or "（なし）"
+    """The summary as the resident sees it before confirming: only what was answered."""
     consulter = summary.get("consulter", {})
     subject = summary.get("subject", {})
     wish = summary.get("wish", {})
-    who = show(consulter.get("type")) + (f"（{consulter['relation']}）" if consulter.get("relation") else "")
-    lines = [
-        "センターに伝える内容です。",
-        f"・困りごと：{'、'.join(summary['fields']['labels']) or '（くわしくはお話のなかで）'}",
-        f"・相談している人：{who}",
-        f"・困っている方：{show(subject.get('age_band'))}、{show(subject.get('living'))}",
-        f"・急ぎ具合：{show(summary['urgency'].get('resident_wish'))}",
-        f"・連絡の方法：{show(wish.get('contact_method'))}（{show(wish.get('contact_time'))}）",
-        f"・お名前：{show(wish.get('name'))}",
-        f"・電話番号：{show(wish.get('phone'))}",
-        "この内容で送ってよいですか。",
+    who = consulter.get("type")
+    if who and consulter.get("relation"):
+        who += f"（困っている方の{consulter['relation'].split('（')[-1].rstrip('）')}）"
+    method = wish.get("contact_method")
+    if method and wish.get("contact_time"):
+        method += f"（{wish['contact_time']}）"
+    items = [
+        ("困りごと", "、".join(summary["fields"]["labels"]) or "くわしくはお話のなかで"),
+        ("相談している人", who),
+        ("困っている方", "、".join(v for v in (subject.get("age_band"), subject.get("living")) if v)),
+        ("急ぎ具合", summary["urgency"].get("resident_wish")),
+        ("連絡の方法", method),
+        ("お名前", wish.get("name")),
+        ("電話番号", wish.get("phone")),
     ]
+    lines = ["センターに伝える内容です。"] + [f"・{label}：{value}" for label, value in items if value]
+    lines += [f"（{note}）" for note in summary.get("notes") or []]
+    lines.append("この内容で送ってよいですか。なおしたいところがあれば、そこを書いてください（例：急ぎ具合が違う）。")
     return "\n".join(lines)

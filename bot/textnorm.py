@@ -17,13 +17,13 @@ def normalize_text(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
 
 
+def katakana_to_hiragana(text: str) -> str:
+    return "".join(chr(ord(ch) - 0x60) if _KATAKANA_START <= ord(ch) <= _KATAKANA_END else ch for ch in text)
+
+
 def fold_kana(text: str) -> str:
     """NFKC, katakana to hiragana and lower case: the form used for raw lexicon matching."""
-    chars = []
-    for ch in normalize_text(text).lower():
-        code = ord(ch)
-        chars.append(chr(code - 0x60) if _KATAKANA_START <= code <= _KATAKANA_END else ch)
-    return "".join(chars)
+    return katakana_to_hiragana(normalize_text(text).lower())
 
 
 def has_control_characters(text: str) -> bool:

@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request, sen
 
 from bot import PROJECT_ROOT
 
-from bot.lexicon import crisis_lexicon
+from bot.danger import detect
 from bot.replies import service_unavailable_text
 from bot.textnorm import has_control_characters
 from bot.web import json_error
@@ -50,7 +50,7 @@ def parse_chat_request() -> Tuple[Optional[Tuple[str, str]], Optional[tuple]]:
 def unavailable_response(message: str):
     """503 that still gives a number to call (and the crisis lines when the text needs them)."""
     directory = current_app.config["DIRECTORY"]
-    kinds = crisis_lexicon().labels(message) if message else []
+    kinds = detect(message, kind_order=directory.kind_order).kinds if message else []
     sogo = directory.agency("sogo")
     return json_error(503, "unavailable", service_unavailable_text(directory, kinds),
                  phone=sogo.phone, tel=sogo.tel)

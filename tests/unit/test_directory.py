@@ -61,18 +61,43 @@ def test_hotline_without_source_or_with_unknown_crisis_ref_is_an_error():
     with pytest.raises(DirectoryError, match="source"):
         parse_hotlines(data, agencies)
     data = copy.deepcopy(raw("hotlines.yml"))
-    data["crisis_sets"]["suicide"].append("no_such_line")
+    data["crisis_kinds"]["suicide"]["lines"].append("no_such_line")
     with pytest.raises(DirectoryError, match="no_such_line"):
         parse_hotlines(data, agencies)
 
 
-def test_crisis_sets_by_kind():
+def test_crisis_lines_by_kind():
     d = get_directory()
     numbers = lambda kind: [getattr(e, "number", getattr(e, "phone", None)) for e in d.crisis_lines(kind)]
     assert "189" in numbers("child_abuse")
     assert "110" in numbers("violence")
     assert "0120-279-338" in numbers("suicide")
     assert d.agency("seikatsu").phone in numbers("lifeline")
+    assert numbers("medical")[0] == numbers("fire")[0] == "119"  # 119 first for collapse, overdose, fire
+    assert numbers("threat")[0] == numbers("missing")[0] == "110"
+    assert "#8000" in numbers("sick_child_night")
+    assert "#8891" in numbers("sexual_violence")
+    assert "189" not in numbers("elder_abuse")
+    assert {"110", d.agency("kakehashi").phone, d.agency("city").phone} <= set(numbers("elder_abuse"))
+    for kind in d.kind_order:  # 189 only where a child is at risk
+        assert ("189" in numbers(kind)) == (kind in ("child_abuse", "general")), kind
+
+
+def test_every_kind_has_a_label_and_headings_with_numbers_from_the_data():
+    d = get_directory()
+    for kind, entry in d.crisis_kinds.items():
+        assert entry.label and entry.heading and entry.easy
+        assert "{" not in entry.heading + entry.easy, kind
+    assert "119" in d.crisis_kind("medical").heading
+    assert "#8000" in d.crisis_kind("sick_child_night").heading
+
+
+def test_a_heading_naming_an_unknown_line_is_an_error():
+    agencies, _ = parse_agencies(raw("agencies.yml"))
+    data = copy.deepcopy(raw("hotlines.yml"))
+    data["crisis_kinds"]["fire"]["heading"] = "すぐ{no_such_line}番へ"
+    with pytest.raises(DirectoryError, match="no_such_line"):
+        parse_hotlines(data, agencies)
 
 
 def test_tel_uri():

@@ -1,15 +1,22 @@
-"""Lexicons and the routing decision, on parse dicts shaped like Rasa's (no model needed)."""
+"""Lexicons, danger context (without a parse) and the routing decision, on parse dicts shaped like
+Rasa's (no model needed). The same rules with GiNZA's parse: tests/actions/test_danger.py."""
 import pytest
 
-from bot.lexicon import crisis_lexicon, field_lexicon, lexicon_entities
-from bot.routing import CRISIS_MIN_CONFIDENCE, decide, guard_intent
+from bot.danger import detect
+from bot.directory import get_directory
+from bot.lexicon import field_lexicon, lexicon_entities
+from bot.routing import DEFAULT, decide, guard_intent
 
 
-def parse(text, intent="vague", confidence=0.9, ranking=None):
-    entities = lexicon_entities(text)
+def parse(text, intent="vague", confidence=0.9, ranking=None, models=None):
+    danger = detect(text, kind_order=get_directory().kind_order)
+    entities = lexicon_entities(text) + [{"entity": "crisis_kind", "value": f.kind, "text": f.text}
+                                         for f in danger.findings]
     ranking = ranking or [{"name": intent, "confidence": confidence}]
-    guarded = guard_intent({"name": intent, "confidence": confidence}, ranking, entities, text)
-    return {"text": text, "intent": guarded, "intent_ranking": ranking, "entities": entities}
+    guarded = guard_intent({"name": intent, "confidence": confidence}, ranking, entities, text,
+                           danger.as_dict(), models or {})
+    return {"text": text, "intent": guarded, "intent_ranking": ranking, "entities": entities,
+            "text_models": models or {}}
 
 
 @pytest.mark.parametrize("text,kind", [
@@ -20,20 +27,44 @@ def parse(text, intent="vague", confidence=0.9, ranking=None):
     ("薬を全部まとめて飲もうかな", "suicide"),
     ("子どもを叩いてしまいそうで怖い", "child_abuse"),
     ("夫に毎晩殴られています", "violence"),
-    ("一人暮らしの父と3日連絡がつかない", "danger"),
+    ("一人暮らしの父と3日連絡がつかない", "unresponsive"),
     ("灯油がなくてストーブがつけられない", "lifeline"),
+    ("隣の家から煙が出てる、火事かも", "fire"),
+    ("おっと が たたく。こわい", "violence"),
+    ("I want to die", "suicide"),
 ])
-def test_crisis_phrases_open_the_crisis_answer(text, kind):
-    assert kind in crisis_lexicon().labels(text)
+def test_danger_phrases_open_the_crisis_answer(text, kind):
+    assert kind in detect(text).kinds
     decision = decide(parse(text, intent="worry_poverty"))
     assert decision.route == "emergency"
     assert kind in decision.crisis_kinds
     assert decision.urgency == "high"
 
 
-@pytest.mark.parametrize("text", ["死ぬほど忙しくてゴミの日を忘れる", "包丁の研ぎ方を知りたい", "母子手帳をなくしました"])
-def test_idioms_are_not_crises(text):
-    assert crisis_lexicon().labels(text) == []
+@pytest.mark.parametrize("text", ["死ぬほど忙しくてゴミの日を忘れる", "包丁の研ぎ方を知りたい", "母子手帳をなくしました",
+                                  "殺す気か笑", "自殺予防の研修はありますか"])
+def test_idioms_are_not_danger(text):
+    result = detect(text)
+    assert result.kinds == []
+
+
+def test_past_and_mourning_are_not_danger_and_excuse_the_model():
+    for text in ["昔は死にたいと思ったけど今は元気です", "亡くなった祖母、あの世で元気にしてるかな"]:
+        result = detect(text)
+        assert result.kinds == [] and result.listed_pattern in ("past", "mourning"), text
+        sure = [{"name": "crisis", "confidence": 0.99}, {"name": "vague", "confidence": 0.01}]
+        assert decide(parse(text, "crisis", 0.99, sure)).route != "emergency", text
+
+
+def test_negation_without_a_parse():
+    assert detect("死にたいとは思わない").kinds == []
+    assert detect("死にたくない").kinds == []
+    assert detect("死にたくないわけじゃない").kinds == ["suicide"]
+
+
+def test_several_kinds_in_the_data_order():
+    kinds = detect("母を殺して自分も死ぬ", kind_order=get_directory().kind_order).kinds
+    assert kinds[0] == "threat"
 
 
 def test_spelling_variants_and_half_width():
@@ -50,14 +81,24 @@ def test_one_field_goes_to_its_agency():
     assert decide(parse("家賃を3か月滞納しています", "worry_poverty")).route == "seikatsu"
 
 
-def test_two_fields_go_to_sogo():
-    decision = decide(parse("認知症の母の介護で仕事を辞めて、借金もあります", "worry_elderly"))
-    assert decision.route == "sogo"
+def test_two_fields_go_to_sogo_and_say_so():
+    decision = decide(parse("認知症の母の介護で仕事を辞めて、借金もあります", "worry_complex"))
+    assert decision.route == "sogo" and decision.sogo_because == "fields"
     assert {"elderly", "poverty"} <= set(decision.fields)
 
 
+def test_one_centre_owning_the_request_wins_over_a_field_named_in_passing():
+    text = "母の介護がつらくて仕事も休みがち。介護保険の申請はどこでできますか"
+    assert decide(parse(text, "worry_elderly", 0.93)).route == "kakehashi"
+
+
 def test_in_between_field_goes_to_sogo():
-    assert decide(parse("息子が10年ひきこもっています", "worry_complex")).route == "sogo"
+    decision = decide(parse("息子が10年ひきこもっています", "worry_complex"))
+    assert decision.route == "sogo" and decision.sogo_because == "between"
+
+
+def test_isolation_beside_one_main_field_stays_with_that_field():
+    assert decide(parse("転勤してきて育児で孤独です", "worry_child")).route == "kodomo"
 
 
 def test_fields_accumulate_across_turns():
@@ -72,25 +113,38 @@ def test_childs_disability_is_pastel_alone():
     assert decide(parse("小学生の息子が発達障害と言われました", "worry_disability")).route == "pastel"
 
 
+def test_field_classifier_adds_a_field_the_lexicon_missed():
+    models = {"danger": 0.01, "fields": {"poverty": 0.9, "child": 0.1}}
+    assert decide(parse("今月もう財布が空っぽで", "vague", 0.3, models=models)).route == "seikatsu"
+
+
 def test_out_of_scope_and_clarify():
     assert decide(parse("ゴミの収集日を教えて", "out_of_scope")).route == "out_of_scope"
     assert decide(parse("相談したいことがあります", "vague")).route == "clarify"
-    assert decide(parse("どこに相談したらいいか分からない", "dont_know")).route == "sogo"
+    unknown = decide(parse("どこに相談したらいいか分からない", "dont_know"))
+    assert unknown.route == "sogo" and unknown.sogo_because == "unknown"
+
+
+def test_distress_is_not_danger():
+    decision = decide(parse("介護に疲れた、もう逃げたい", "worry_elderly"))
+    assert decision.route == "kakehashi" and decision.distress
 
 
 def test_model_crisis_below_threshold_is_not_a_crisis():
     ranking = [{"name": "crisis", "confidence": 0.5}, {"name": "worry_child", "confidence": 0.48}]
-    assert 0.5 < CRISIS_MIN_CONFIDENCE
+    assert 0.5 < DEFAULT.crisis_intent
     p = parse("離乳食を食べてくれない", "crisis", 0.5, ranking)
     assert p["intent"]["name"] == "worry_child"
     assert decide(p).route == "kodomo"
 
 
-def test_model_crisis_above_threshold_wins_without_lexicon():
+def test_model_danger_wins_without_lexicon_and_takes_its_kind():
     ranking = [{"name": "crisis", "confidence": 0.99}, {"name": "worry_child", "confidence": 0.01}]
     decision = decide(parse("なんかもう全部どうでもいい", "crisis", 0.99, ranking))
-    assert decision.route == "emergency"
-    assert decision.crisis_kinds == ["general"]
+    assert decision.route == "emergency" and decision.crisis_kinds == ["general"]
+    models = {"danger": 0.93, "kinds": {"missing": 0.8, "suicide": 0.1}}
+    decision = decide(parse("うちの子がまだ見つからないんです", "vague", 0.4, models=models))
+    assert decision.route == "emergency" and decision.crisis_kinds == ["missing"]
 
 
 def test_unusable_text_becomes_fallback():
@@ -105,5 +159,3 @@ def test_digits_alone_carry_no_intent(text):
 def test_a_weak_complex_guess_does_not_override_one_named_field():
     weak = parse("子どもが不登校で悩んでいます", "worry_complex", 0.6)
     assert decide(weak).route == "kodomo"
-    sure = parse("子どもが不登校で悩んでいます", "worry_complex", 0.95)
-    assert decide(sure).route == "sogo"

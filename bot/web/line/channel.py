@@ -17,7 +17,7 @@ from linebot.v3.messaging import ApiClient, Configuration, MessagingApi, ReplyMe
 from linebot.v3.messaging.exceptions import ApiException
 from pydantic.v1 import ValidationError as PydanticValidationError
 
-from bot.lexicon import crisis_lexicon
+from bot.danger import detect
 from bot.replies import crisis_message, service_unavailable_text
 from bot.textnorm import strip_control_characters
 from bot.web.line import copy
@@ -197,7 +197,7 @@ class LineChannel:
 
     def unavailable(self, text: str = "") -> List[dict]:
         """Always a number to call; the crisis lines first when the words need them."""
-        kinds = crisis_lexicon().labels(text) if text else []
+        kinds = detect(text, kind_order=self.directory.kind_order).kinds if text else []
         messages = [crisis_message(self.directory, kinds)] if kinds else []
         return messages + [{"text": service_unavailable_text(self.directory)}]
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from bot.fields import ALL_FIELDS, CONSENT_LABELS, CRISIS_LABELS, FIELD_LABELS, URGENCY_LABELS  # noqa: F401 (used by templates)
+from bot.directory import get_directory
+from bot.fields import ALL_FIELDS, CONSENT_LABELS, FIELD_LABELS, URGENCY_LABELS  # noqa: F401 (used by templates)
+
+# Kinds of danger in Japanese, from directory/hotlines.yml (crisis_kinds: label).
+CRISIS_LABELS = {kind: entry.label for kind, entry in get_directory().crisis_kinds.items()}
 
 STATUSES = ("new", "in_progress", "connected", "closed")
 STATUS_LABELS = {"new": "新規", "in_progress": "対応中", "connected": "つないだ", "closed": "終結"}
@@ -22,7 +26,8 @@ ROLE_LABELS = {"staff": "職員", "admin": "管理者"}
 FIELDS = ALL_FIELDS
 NO_FIELD = "none"
 NO_FIELD_LABEL = "分野なし"
-EVENT_LABELS = {"status": "状態の変更", "note": "メモ", "assign": "担当の変更", "purge": "保存期間による削除"}
+EVENT_LABELS = {"status": "状態の変更", "note": "メモ", "assign": "担当の変更", "purge": "保存期間による削除",
+                "danger": "危険のサイン（相談者の書き込み）"}
 AUDIT_ACTION_LABELS = {
     "login_ok": "ログイン",
     "login_failed": "ログイン失敗",

@@ -1,0 +1,134 @@
+"""The intake form's questions and the reading of each answer, both from ``bot/intake.yml``.
+
+Every question is asked by ``action_ask_<slot>`` (text and buttons from the data); every answer is
+read by ``validate_handoff_form`` (bot.intake.read_answer): a value, a skip (that question only),
+「もどる」, 「これで送る」, a long story (kept as the resident's words, the question asked again), or a
+question about the service (answered from directory/faq.yml, the question asked again, not counted
+as a failed answer). Two unclear answers to one question skip it and give the phone number.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import directory, is_typed_text, merge, send
+from bot.clock import now
+from bot.faq import answer as faq_answer, faq
+from bot.intake import BACK, SEND_NOW, SKIP, SKIPPED, form, read_answer, relation_from_consulter_answer
+from bot.routing import decide
+
+logger = logging.getLogger("soudan.actions")
+
+RETRY = "ごめんなさい、うまく受け取れませんでした。ボタンから選ぶか、言葉で書いてください。答えたくないときは「スキップ」と書いてください。"
+PHONE_RETRY = {
+    "short": "電話番号のけたが足りないようです。もう一度たしかめて書いてください（例：090-0000-0000、0138-00-0000）。",
+    "long": "電話番号のけたが多いようです。もう一度たしかめて書いてください（例：090-0000-0000、0138-00-0000）。",
+    "no_zero": "電話番号は0から始まる形で書いてください（例：090-0000-0000、0138-00-0000）。",
+    "none": "電話番号が見つかりませんでした。数字で書いてください（例：090-0000-0000）。書かないときは「スキップ」と書いてください。",
+}
+GIVE_UP = ("うまく受け取れなかったので、この質問はとばします。やめるときは「やめる」と書いてください。"
+           "電話で話すこともできます：{name} {phone}")
+STORY_KEPT = "書いてくださったことは、そのまま相談の内容としてセンターに伝えます。"
+FIRST_QUESTION = "いまが最初の質問です。"
+NOT_YET = "あと少しだけ教えてください。「これで送る」は{number}問目から使えます。"
+MAX_FAILURES = 2
+
+
+def form_slot_values(tracker: Tracker) -> Dict[str, Any]:
+    return {slot: tracker.get_slot(slot) for slot in form().slots}
+
+
+class ValidateHandoffForm(FormValidationAction):
+    """Reads each answer (bot.intake.read_answer) and decides what the form asks next."""
+
+    def name(self) -> Text:
+        return "validate_handoff_form"
+
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+        return form().required(form_slot_values(tracker))
+
+    def _read(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+        message = tracker.latest_message or {}
+        text = message.get("text") or ""
+        typed = is_typed_text(text) and value == text
+        if typed:
+            topic = faq().question_topic(text)
+            if topic is not None:
+                for reply in faq_answer(topic, directory(), now(), tracker.get_slot("handoff_ref")):
+                    send(dispatcher, reply)
+                return {slot: None}
+        answer = read_answer(slot, value if isinstance(value, str) else "", message.get("words") if typed else None)
+        slots = form_slot_values(tracker)
+        if answer.kind == "value":
+            result = {slot: answer.value, "form_failures": 0}
+            if slot == "consulter" and typed:
+                relation = relation_from_consulter_answer(text, message.get("words"))
+                if relation:
+                    result.update(consulter="家族", consulter_relation=relation)
+            if answer.note:
+                result["form_notes"] = merge(tracker.get_slot("form_notes"), [answer.note])
+                dispatcher.utter_message(text=answer.note)
+            return result
+        if answer.kind == "unclear" and slot == "consulter" and typed:
+            relation = relation_from_consulter_answer(text, message.get("words"))
+            if relation:  # 「娘です」: the relation answers both questions
+                return {"consulter": "家族", "consulter_relation": relation, "form_failures": 0}
+        if answer.kind == SKIP:
+            return {slot: SKIPPED, "form_failures": 0}
+        if answer.kind == BACK:
+            previous = form().previous(slot, slots)
+            if previous is None:
+                dispatcher.utter_message(text=FIRST_QUESTION)
+                return {slot: None}
+            return {slot: None, previous: None, "form_failures": 0}
+        if answer.kind == SEND_NOW:
+            if form().number(slot, slots) < form().send_now_from:
+                dispatcher.utter_message(text=NOT_YET.format(number=form().send_now_from))
+                return {slot: None}
+            remaining = [s for s in form().required(slots) if slots.get(s) in (None, "")]
+            return dict({s: SKIPPED for s in remaining}, form_failures=0)
+        if answer.kind == "story":
+            dispatcher.utter_message(text=STORY_KEPT)
+            decision = decide(message, tracker.get_slot("fields") or [])
+            return {slot: None, "worry_texts": merge(tracker.get_slot("worry_texts"), [text]),
+                    "fields": merge(tracker.get_slot("fields"), decision.fields)}
+        failures = int(tracker.get_slot("form_failures") or 0) + 1
+        if failures >= MAX_FAILURES:
+            sogo = directory().agency("sogo")
+            dispatcher.utter_message(text=GIVE_UP.format(name=sogo.name, phone=sogo.phone))
+            return {slot: SKIPPED, "form_failures": 0}
+        dispatcher.utter_message(text=PHONE_RETRY.get(answer.note, RETRY) if slot == "contact_phone" else RETRY)
+        return {slot: None, "form_failures": failures}
+
+
+def _validator(slot: str):
+    def validate(self, value, dispatcher, tracker, domain):
+        return self._read(slot, value, dispatcher, tracker)
+    validate.__name__ = f"validate_{slot}"
+    return validate
+
+
+class AskQuestion(Action):
+    """``action_ask_<slot>``: the question and its buttons, from bot/intake.yml."""
+
+    slot = ""
+
+    def name(self) -> Text:
+        return f"action_ask_{self.slot}"
+
+    def run(self, dispatcher, tracker, domain):
+        question = form().question(self.slot)
+        dispatcher.utter_message(text=question.ask, buttons=form().buttons(self.slot, form_slot_values(tracker)))
+        return []
+
+
+# rasa_sdk looks up ``validate_<slot>`` on the validation action, and one action per ``action_ask_<slot>``.
+for _slot in form().slots:
+    setattr(ValidateHandoffForm, f"validate_{_slot}", _validator(_slot))
+    globals()[f"AskQuestion_{_slot}"] = type(f"AskQuestion_{_slot}", (AskQuestion,), {"slot": _slot})

@@ -1,0 +1,64 @@
+"""Which language a resident wrote in: Japanese, やさしい日本語 (spaced simple Japanese), or one of
+the languages Hokuto's foreign residents use most (LANGUAGES).
+
+Scripts decide what they can (kana -> Japanese, Hangul -> Korean, Devanagari -> Nepali); the
+rest (Latin-script languages, Chinese without kana) is decided by lingua, a maintained detector
+that ships its models in the package (nothing is downloaded at run time).
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Optional
+
+from bot.textnorm import normalize_text
+
+# Codes used in the data files (foreign_headings, texts for foreign residents).
+LANGUAGES = ("en", "vi", "zh", "ko", "tl", "ne", "id")
+JAPANESE, EASY_JAPANESE = "ja", "easy"
+
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")
+_DEVANAGARI = re.compile(r"[\u0900-\u097f]")
+_LATIN_WORD = re.compile(r"[A-Za-zÀ-ỹ]{2,}")
+_SPACED_KANA_WORDS = re.compile(r"[\u3040-\u30ffー]+(?:\s+[\u3040-\u30ff\u3400-\u9fffー]+){2,}")
+MIN_CONFIDENCE = 0.45
+
+
+@lru_cache(maxsize=1)
+def _detector():
+    try:
+        from lingua import Language, LanguageDetectorBuilder
+    except ImportError:  # the web side without lingua: scripts only
+        return None
+    codes = {Language.ENGLISH: "en", Language.VIETNAMESE: "vi", Language.CHINESE: "zh",
+             Language.TAGALOG: "tl", Language.INDONESIAN: "id", Language.JAPANESE: "ja"}
+    detector = LanguageDetectorBuilder.from_languages(*codes).with_preloaded_language_models().build()
+    return detector, codes
+
+
+def detect_language(text: str) -> Optional[str]:
+    """A code from LANGUAGES, "ja", "easy", or None when the text shows no language (digits,
+    emoji, one Latin word the detector is unsure of)."""
+    norm = normalize_text(text)
+    if _KANA.search(norm):
+        return EASY_JAPANESE if _SPACED_KANA_WORDS.search(norm) else JAPANESE
+    if _HANGUL.search(norm):
+        return "ko"
+    if _DEVANAGARI.search(norm):
+        return "ne"
+    if not (_HAN.search(norm) or _LATIN_WORD.search(norm)):
+        return None
+    loaded = _detector()
+    if loaded is None:
+        return None
+    detector, codes = loaded
+    values = detector.compute_language_confidence_values(norm)
+    if not values or values[0].value < MIN_CONFIDENCE:
+        return "en" if _LATIN_WORD.search(norm) and not _HAN.search(norm) and len(norm) > 12 else None
+    return codes.get(values[0].language)
+
+
+def is_foreign(code: Optional[str]) -> bool:
+    return code in LANGUAGES

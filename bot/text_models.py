@@ -1,0 +1,157 @@
+"""Small calibrated classifiers beside DIET (Rasa side; scikit-learn, which Rasa already ships).
+
+- danger: is this text danger (binary), and which kinds (one-vs-rest over the kinds);
+- fields: which fields a worry touches (one-vs-rest over the project's fields).
+
+Features are what residents' spelling does not change much: character n-grams of the folded text
+(katakana as hiragana) and of its reading (kanji and kana spellings meet there), Sudachi
+normalised word n-grams, and GiNZA's mean word vector (similar words, e.g. 借金 / ローン).
+Logistic regression gives probabilities that thresholds can be set on.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from bot.textnorm import fold_kana
+
+
+@dataclass
+class Sample:
+    """One text as the models see it."""
+    folded: str
+    reading: str
+    norms: str  # space-separated Sudachi normalised forms
+    vector: Optional[np.ndarray] = None
+
+
+def sample_from_doc(text: str, doc) -> Sample:
+    """A Sample from the text and its GiNZA ``Doc`` (duck-typed)."""
+    if doc is None:
+        return Sample(fold_kana(text), fold_kana(text), fold_kana(text))
+    readings, norms = [], []
+    for t in doc:
+        if t.is_space:
+            continue
+        reading = (t.morph.get("Reading") or [""])[0]
+        readings.append(fold_kana(reading) if reading and reading != "*" else fold_kana(t.text))
+        norms.append(t.norm_)
+    vector = doc.vector if getattr(doc, "has_vector", False) else None
+    return Sample(fold_kana(text), "".join(readings), " ".join(norms), vector)
+
+
+class Features:
+    def __init__(self, vector_weight: float = 1.0) -> None:
+        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=2, sublinear_tf=True,
+                                     max_features=60000)
+        self.reading = TfidfVectorizer(analyzer="char", ngram_range=(2, 4), min_df=2, sublinear_tf=True,
+                                       max_features=60000)
+        self.words = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=(1, 2), min_df=2,
+                                     sublinear_tf=True, max_features=40000)
+        self.vector_weight = vector_weight
+        self.dims = 0
+
+    def fit(self, samples: Sequence[Sample]) -> "Features":
+        self.chars.fit([s.folded for s in samples])
+        self.reading.fit([s.reading for s in samples])
+        self.words.fit([s.norms for s in samples])
+        self.dims = next((len(s.vector) for s in samples if s.vector is not None), 0)
+        return self
+
+    def transform(self, samples: Sequence[Sample]):
+        parts = [self.chars.transform([s.folded for s in samples]),
+                 self.reading.transform([s.reading for s in samples]),
+                 self.words.transform([s.norms for s in samples])]
+        if self.dims:
+            vectors = np.zeros((len(samples), self.dims), dtype=np.float32)
+            for i, s in enumerate(samples):
+                if s.vector is not None and len(s.vector) == self.dims:
+                    norm = float(np.linalg.norm(s.vector)) or 1.0
+                    vectors[i] = s.vector / norm * self.vector_weight
+            parts.append(sparse.csr_matrix(vectors))
+        return sparse.hstack(parts).tocsr()
+
+
+def _logistic(c: float) -> LogisticRegression:
+    return LogisticRegression(C=c, max_iter=2000, class_weight="balanced", solver="liblinear")
+
+
+class MultiLabel:
+    """One binary logistic regression per label over shared features."""
+
+    def __init__(self, labels: Sequence[str], c: float = 4.0) -> None:
+        self.labels = list(labels)
+        self.c = c
+        self.models: Dict[str, LogisticRegression] = {}
+
+    def fit(self, X, targets: Sequence[Sequence[str]]) -> "MultiLabel":
+        for label in self.labels:
+            y = np.array([1 if label in t else 0 for t in targets])
+            if 0 < y.sum() < len(y):
+                self.models[label] = _logistic(self.c).fit(X, y)
+        return self
+
+    def predict(self, X) -> List[Dict[str, float]]:
+        out: List[Dict[str, float]] = [{} for _ in range(X.shape[0])]
+        for label, model in self.models.items():
+            for i, p in enumerate(model.predict_proba(X)[:, 1]):
+                out[i][label] = round(float(p), 4)
+        return out
+
+
+class Intents:
+    """One multinomial logistic regression over all intents (an alternative to DIET)."""
+
+    def __init__(self, c: float = 8.0) -> None:
+        # One-vs-rest liblinear: seconds on a few thousand examples (multinomial lbfgs takes minutes).
+        self.model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced", solver="liblinear",
+                                        multi_class="ovr")
+
+    def fit(self, X, intents: Sequence[str]) -> "Intents":
+        self.model.fit(X, list(intents))
+        return self
+
+    def predict(self, X) -> List[List[tuple]]:
+        classes = list(self.model.classes_)
+        return [sorted(zip(classes, (round(float(p), 4) for p in row)), key=lambda kv: -kv[1])
+                for row in self.model.predict_proba(X)]
+
+
+class TextModels:
+    """The danger and field classifiers (and, when asked, an intent classifier), trained together
+    on the project's NLU examples."""
+
+    def __init__(self, kinds: Sequence[str], fields: Sequence[str], with_intents: bool = False) -> None:
+        self.features = Features()
+        self.danger = MultiLabel(["danger"], c=4.0)
+        self.kinds = MultiLabel(kinds, c=4.0)
+        self.fields = MultiLabel(fields, c=4.0)
+        self.intents: Optional[Intents] = Intents() if with_intents else None
+
+    def fit(self, samples: Sequence[Sample], danger: Sequence[bool], kinds: Sequence[Sequence[str]],
+            fields: Sequence[Optional[Sequence[str]]], intents: Sequence[str] = ()) -> "TextModels":
+        X = self.features.fit(samples).transform(samples)
+        if self.intents is not None:
+            self.intents.fit(X, intents)
+        self.danger.fit(X, [["danger"] if d else [] for d in danger])
+        danger_rows = [i for i, d in enumerate(danger) if d and kinds[i]]
+        if danger_rows:
+            self.kinds.fit(X[danger_rows], [kinds[i] for i in danger_rows])
+        field_rows = [i for i, f in enumerate(fields) if f is not None]
+        if field_rows:
+            self.fields.fit(X[field_rows], [fields[i] for i in field_rows])
+        return self
+
+    def predict(self, samples: Sequence[Sample]) -> List[dict]:
+        X = self.features.transform(samples)
+        danger = self.danger.predict(X)
+        kinds = self.kinds.predict(X)
+        fields = self.fields.predict(X)
+        intents = self.intents.predict(X) if self.intents is not None else [None] * len(samples)
+        return [dict({"danger": d.get("danger", 0.0), "kinds": k, "fields": f}, **({"intents": i} if i else {}))
+                for d, k, f, i in zip(danger, kinds, fields, intents)]
