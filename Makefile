@@ -11,7 +11,7 @@ WEB_VENV := .venv-web
 RASA_PY := $(RASA_VENV)/bin/python
 WEB_PY := $(WEB_VENV)/bin/python
 MODEL := models/soudan.tar.gz
-TRAINING_INPUTS := $(shell find data -name '*.yml' 2>/dev/null) domain.yml config.yml bot/rasa_components.py \
+TRAINING_INPUTS := $(shell find data -name "*.yml" 2>/dev/null) domain.yml config.yml bot/rasa_components.py \
   bot/text_models.py bot/lexicons/crisis.yml
 DATA ?=
 OUT ?= reports/eval.json

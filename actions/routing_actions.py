@@ -15,6 +15,7 @@ from bot.clock import now
 from bot.replies import (agency_card, always_open_text, foreign_language_message, listening_line_text,
                          out_of_scope_message)
 from bot.hours import is_open
+from bot.language import detect_language, is_foreign
 from bot.routing import decide
 from bot.textnorm import has_japanese, looks_unusable
 
@@ -110,10 +111,11 @@ class ActionRouteWorry(Action):
             dispatcher.utter_message(text=CONSENT_QUESTION, buttons=CONSENT_BUTTONS)
             return [SlotSet("pending", "consent")]
         decision = decide(parse, tracker.get_slot("fields") or [])
-        if decision.route != "emergency" and not has_japanese(text) and not text.startswith("/"):
-            # Latin-only text (another language, markup, stray keys): the classifier's guess is
-            # not trusted and nothing is remembered from it.
-            send(dispatcher, foreign_language_message(directory()))
+        language = detect_language(text) if not text.startswith("/") else None
+        if decision.route != "emergency" and (is_foreign(language) or (not has_japanese(text) and not text.startswith("/"))):
+            # Another language (or markup, stray keys): answered in that language when it is one
+            # of ours; the classifier's guess is not trusted and nothing is remembered from it.
+            send(dispatcher, foreign_language_message(directory(), language))
             return []
         when = now()
         events = decision_events(tracker, decision)

@@ -325,6 +325,17 @@ def load_directory(directory_dir: Path = DIRECTORY_DIR) -> Directory:
 
 
 @lru_cache(maxsize=1)
+def languages() -> Dict[str, dict]:
+    """directory/languages.yml: code -> {name, text} for residents writing in another language."""
+    data = yaml.safe_load((DIRECTORY_DIR / "languages.yml").read_text(encoding="utf-8")) or {}
+    entries = data.get("languages") or {}
+    for code, entry in entries.items():
+        if not entry.get("text"):
+            raise DirectoryError(f"languages.yml/{code}: 'text' missing")
+    return entries
+
+
+@lru_cache(maxsize=1)
 def get_directory() -> Directory:
     """The validated directory, loaded once per process."""
     return load_directory()

@@ -102,8 +102,14 @@ class Lexicon:
         self.entries = {label: list(phrases) for label, phrases in entries.items()}
         self.exclude = sorted((fold_kana(e) for e in exclude), key=len, reverse=True)
         self._raw = [(label, p, _raw_pattern(p)) for label, ps in self.entries.items() for p in ps]
+        # Entries are looked up by their first characters (or first word), so a message is matched
+        # against the few entries that can start in it, not against all of them.
+        self._raw_always = [e for e in self._raw if e[1].startswith(REGEX)]
+        self._raw_index = _index(e for e in self._raw if not e[1].startswith(REGEX))
         self._token: Optional[List[Tuple[str, str, re.Pattern]]] = None
+        self._token_index: Dict[str, list] = {}
         self._reading: Optional[List[Tuple[str, str, re.Pattern]]] = None
+        self._reading_index: Dict[str, list] = {}
         self._tokenizer: Optional[Tokenizer] = None
 
     def use_tokenizer(self, tokenizer: Tokenizer) -> "Lexicon":
@@ -126,8 +132,12 @@ class Lexicon:
                     continue
                 norms = [r"\|".join(re.escape(t.norm) for t in toks) for toks in parts if toks]
                 if norms:
-                    by_norm.append((label, phrase, re.compile(r"\|" + gap.join(norms) + r"\|")))
+                    by_norm.append((label, phrase, re.compile(r"\|" + gap.join(norms) + r"\|"), parts[0][0].norm))
         self._token, self._reading, self._tokenizer = by_norm, by_reading, tokenizer
+        self._token_index = {}
+        for label, phrase, pattern, first in by_norm:
+            self._token_index.setdefault(first, []).append((label, phrase, pattern))
+        self._reading_index = _index(by_reading, key=lambda e: e[2].pattern.replace("\\", "")[:KEY_CHARS])
         return self
 
     def _blank_excluded(self, folded: str) -> str:
@@ -143,7 +153,7 @@ class Lexicon:
             text = folded
         found: List[Match] = []
         packed, positions = _compact_with_positions(folded)
-        for label, phrase, pattern in self._raw:
+        for label, phrase, pattern in self._raw_always + _candidates(self._raw_index, packed, range(len(packed))):
             for m in pattern.finditer(packed):
                 if m.end() > m.start():
                     start, end = positions[m.start()], positions[m.end() - 1] + 1
@@ -161,7 +171,8 @@ class Lexicon:
         for token in tokens:
             offsets.append((len(joined), token.start, token.end))
             joined += token.norm + "|"
-        for label, phrase, pattern in self._token:
+        token_candidates = {id(e): e for t in tokens for e in self._token_index.get(t.norm, ())}
+        for label, phrase, pattern in token_candidates.values():
             for m in pattern.finditer(joined):
                 spans = [(s, e) for pos, s, e in offsets if m.start() <= pos < m.end()]
                 if spans:
@@ -176,7 +187,7 @@ class Lexicon:
             reading += piece
             owners += [index] * len(piece)
         starts.add(len(reading))
-        for label, phrase, pattern in self._reading:
+        for label, phrase, pattern in _candidates(self._reading_index, reading, sorted(starts)):
             open_end = bool(_KANA_END.search(phrase))  # a stem (殴られ) may run on; a noun (放火) may not
             for m in pattern.finditer(reading):
                 if m.start() not in starts or m.end() <= m.start() or (not open_end and m.end() not in starts):
@@ -195,6 +206,29 @@ class Lexicon:
             if m.label not in seen:
                 seen.append(m.label)
         return seen
+
+
+KEY_CHARS = 2
+
+
+def _index(entries, key=None) -> Dict[str, list]:
+    """Entries by the first KEY_CHARS characters of their folded text."""
+    index: Dict[str, list] = {}
+    for entry in entries:
+        first = key(entry) if key else compact(fold_kana(entry[1].lstrip(RAW_ONLY).split(GAP)[0]))[:KEY_CHARS]
+        index.setdefault(first, []).append(entry)
+    return index
+
+
+def _candidates(index: Dict[str, list], text: str, positions) -> list:
+    """The entries that can start at one of ``positions`` of ``text``."""
+    found = {}
+    for i in positions:
+        for entry in index.get(text[i:i + KEY_CHARS], ()):
+            found[id(entry)] = entry
+        for entry in index.get(text[i:i + 1], ()):  # one-character entries
+            found[id(entry)] = entry
+    return list(found.values())
 
 
 def _drop_contained(matches: List[Match]) -> List[Match]:
@@ -241,8 +275,14 @@ def all_lexicons() -> Tuple[Lexicon, ...]:
 
 
 def lexicon_entities(text: str, tokens=None, tokenizer: Optional[Tokenizer] = None) -> List[dict]:
-    """Rasa-style entities from the field, urgency and distress lexicons (danger: ``bot.danger``)."""
+    """Rasa-style entities from the field, urgency and distress lexicons (danger: ``bot.danger``).
+    Japanese written in spaced simple words (「わたし しごと ない」), as foreign residents write
+    it, names the field ``foreign`` too: words in kanji and kana set apart by spaces, as texts for
+    learners are written (kana alone set apart is how children and many older people write)."""
+    from bot.language import EASY_JAPANESE, detect_language
     entities = []
+    if detect_language(text) == EASY_JAPANESE and _KANJI.search(text):
+        entities.append(entity("field", "foreign", 0, len(text), text, "LexiconEntityExtractor", 0.9))
     for entity_name, lexicon in (("field", field_lexicon()), ("urgency", urgency_lexicon()),
                                  ("distress", distress_lexicon())):
         if tokenizer is not None and lexicon._tokenizer is not tokenizer:

@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 DANGER_KEY = "danger"  # output key: what DangerDetector and TextModelClassifier found
 TEXT_MODELS_KEY = "text_models"  # output key: the classifiers' probabilities
 WORDS_KEY = "words"  # output key: the words with their negation (bot.words)
+ANSWER_MAX_CHARS = 60  # longer texts are stories, not form answers: no parse for their negations
 
 
 class _Stateless(GraphComponent):
@@ -179,7 +180,7 @@ class WordReader(_Stateless):
             if doc is None or not message.get(TEXT):
                 continue
             parse = None
-            if has_negation(t.lemma_ for t in doc):
+            if len(message.get(TEXT)) <= ANSWER_MAX_CHARS and has_negation(t.lemma_ for t in doc):
                 doc = _parsed_doc(message, model)
                 parse = parse_from_doc(doc)
             tokens = [(t.text, t.norm_, t.lemma_, t.pos_) for t in doc]

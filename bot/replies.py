@@ -107,11 +107,16 @@ def out_of_scope_message(directory: Directory) -> dict:
     return {"text": text}
 
 
-def foreign_language_message(directory: Directory) -> dict:
-    """For text with no Japanese: easy Japanese plus the lines that take other languages."""
-    lines = [directory.hotlines["foreign_center"].as_dict(), directory.hotlines["yorisoi"].as_dict()]
-    text = ("ごめんなさい。日本語で書いてください（やさしい日本語で大丈夫です）。\n"
-            "Please write in Japanese. For other languages, please call:\n" + _lines_text(lines))
+def foreign_language_message(directory: Directory, language: Optional[str] = None) -> dict:
+    """For text in another language: a short text in that language (directory/languages.yml)
+    when it is one of them, else easy Japanese and English; then the lines that take foreign
+    languages."""
+    lines = [directory.hotlines["foreign_center"].as_dict(), _line_entry(directory.agency("sogo")),
+             directory.hotlines["yorisoi"].as_dict()]
+    intro = language_text(directory, language)
+    text = ((intro + "\n" if intro else "")
+            + "日本語で書くときは、やさしい日本語で大丈夫です。\n"
+            + ("" if intro else "Please write in Japanese, or call:\n") + _lines_text(lines))
     return {"text": text, "custom": {"type": "hotlines", "heading": text.split("\n")[0], "lines": lines,
                                      "text": text}}
 
@@ -126,3 +131,13 @@ def service_unavailable_text(directory: Directory, crisis_kinds: Optional[Iterab
         text = crisis_message(directory, crisis_kinds)["text"] + "\n\n" + text
     return text
 
+
+
+def language_text(directory: Directory, language: Optional[str]) -> str:
+    """The fixed text of ``language`` from directory/languages.yml, numbers filled in, or ""."""
+    from bot.directory import languages
+    entry = languages().get(language or "")
+    if not entry:
+        return ""
+    return entry["text"].format(foreign_center=directory.hotlines["foreign_center"].number,
+                                sogo_phone=directory.agency("sogo").phone)

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Iterable, List, Optional
 
 from bot.fields import CONSENT_LABELS, FIELD_LABELS, FIELD_ROUTE, URGENCY_LABELS
-from bot.form_answers import SKIPPED
+from bot.intake import SKIPPED
 
 
 _PHONE_IN_TEXT = re.compile(r"0\d{1,4}[-‐－ー−\s]?\d{1,4}[-‐－ー−\s]?\d{3,4}")

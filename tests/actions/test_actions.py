@@ -8,11 +8,12 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.crisis_actions import ActionCrisis
-from actions.handoff_actions import (ActionConsentNo, ActionReadBackSummary, ActionSaveHandoff,
-                                     ValidateHandoffForm)
-from actions.routing_actions import ActionHours, ActionRouteWorry
+from actions.handoff_actions import ActionConsentReply, ActionReadBackSummary, ActionSaveHandoff
+from actions.intake_actions import ValidateHandoffForm
+from actions.routing_actions import ActionAnswerFaq, ActionRouteWorry
+from bot.danger import detect
 from bot.directory import get_directory
-from bot.form_answers import SKIPPED
+from bot.intake import SKIPPED
 from bot.lexicon import lexicon_entities
 from bot.store import get_handoff, open_store
 
@@ -23,6 +24,9 @@ DOMAIN = {"slots": {}, "forms": {"handoff_form": {"required_slots": [
 
 def tracker(text="", intent="vague", confidence=0.99, slots=None, sender="web-tester", active_loop=None):
     entities = lexicon_entities(text) if text and not text.startswith("/") else []
+    if text and not text.startswith("/"):
+        entities += [{"entity": "crisis_kind", "value": f.kind, "text": f.text}
+                     for f in detect(text, kind_order=get_directory().kind_order).findings]
     latest = {"text": text, "intent": {"name": intent, "confidence": confidence},
               "intent_ranking": [{"name": intent, "confidence": confidence}], "entities": entities}
     return Tracker(sender, slots or {}, latest, [], False, None, {"name": active_loop} if active_loop else {},
@@ -86,7 +90,7 @@ def test_crisis_inside_the_form_says_the_form_goes_on():
 
 
 def test_hours_action_outside_hours():
-    messages, _ = run(ActionHours(), tracker("何時まで？", "ask_hours", slots={"route": "pastel"}))
+    messages, _ = run(ActionAnswerFaq(), tracker("何時まで？", "faq", slots={"route": "pastel"}))
     assert messages[0]["custom"]["agency"]["slug"] == "pastel"
     assert "24時間" in messages[-1]["text"]
 
@@ -127,7 +131,7 @@ def test_failed_write_gives_no_number_but_the_phone(store_and_clock):
 
 
 def test_no_consent_saves_only_the_minimum(store_and_clock):
-    messages, events = run(ActionConsentNo(), tracker("いいえ", "deny", slots=FORM_SLOTS))
+    messages, events = run(ActionConsentReply(), tracker("いいえ", "deny", slots=FORM_SLOTS))
     assert get_directory().agency("sogo").phone in json.dumps(messages, ensure_ascii=False)
     rows = list(open_store(store_and_clock)["handoffs"].rows)
     assert len(rows) == 1 and rows[0]["consent"] == "no" and rows[0]["resident_text"] is None
@@ -138,10 +142,10 @@ def test_form_validation_two_failures_skip_the_question():
     form = ValidateHandoffForm()
     dispatcher = CollectingDispatcher()
     t = tracker("ありがとう", "thanks", slots={"requested_slot": "consulter"}, active_loop="handoff_form")
-    first = form._validate("consulter", "ありがとう", dispatcher, t)
+    first = form._read("consulter", "ありがとう", dispatcher, t)
     assert first == {"consulter": None, "form_failures": 1}
     t = tracker("ええと", "vague", slots={"requested_slot": "consulter", "form_failures": 1}, active_loop="handoff_form")
-    second = form._validate("consulter", "ええと", dispatcher, t)
+    second = form._read("consulter", "ええと", dispatcher, t)
     assert second == {"consulter": SKIPPED, "form_failures": 0}
     assert get_directory().agency("sogo").phone in dispatcher.messages[-1]["text"]
 
@@ -153,7 +157,44 @@ def test_required_slots_skip_contact_details_when_anonymous():
     assert slots == ["consulter", "subject_age", "subject_living", "wish_urgency", "contact_method"]
 
 
+def test_required_slots_without_phone_questions_for_a_visit():
+    form = ValidateHandoffForm()
+    t = tracker("", "inform", slots={"consulter": "本人", "contact_method": "来所"}, active_loop="handoff_form")
+    slots = asyncio.run(form.required_slots(DOMAIN["forms"]["handoff_form"]["required_slots"], CollectingDispatcher(), t, DOMAIN))
+    assert "contact_name" in slots and "contact_phone" not in slots and "contact_time" not in slots
+
+
 def test_latin_only_text_gets_the_foreign_language_lines_and_is_not_remembered():
     messages, events = run(ActionRouteWorry(), tracker("I lost my job and cannot pay rent", "worry_disability"))
     assert events == []
     assert get_directory().hotlines["foreign_center"].number in messages[0]["custom"]["text"]
+
+
+def test_danger_after_the_reference_number_raises_the_stored_case(store_and_clock):
+    _, events = run(ActionSaveHandoff(), tracker("はい", "affirm", slots=FORM_SLOTS))
+    ref = slot(events, "handoff_ref")
+    assert get_handoff(open_store(store_and_clock), ref)["urgency"] != "high"
+    messages, _ = run(ActionCrisis(), tracker("夫に殴られて家から逃げてきました", "crisis", 1.0,
+                                              slots=dict(FORM_SLOTS, handoff_ref=ref, case_ref=ref)))
+    assert messages[0]["custom"]["type"] == "crisis" and ref in messages[-1]["text"]
+    db = open_store(store_and_clock)
+    row = get_handoff(db, ref)
+    assert row["urgency"] == "high" and row["urgent"] == 1
+    assert "violence" in row["summary"]["urgency"]["crisis_kinds"]
+    history = list(db["handoff_events"].rows_where("handoff_id = ?", [row["id"]]))
+    assert any(e["kind"] == "danger" and "暴力" in e["note"] for e in history)
+
+
+def test_a_conditional_consent_is_answered_and_asked_again():
+    messages, events = run(ActionConsentReply(), tracker("家族に知られないならいいです", "affirm", slots={"pending": "consent"}))
+    text = " ".join(m.get("text") or "" for m in messages)
+    assert "知らせることはありません" in text and "伝えてもよいですか" in text
+    assert slot(events, "consent") == "conditional" and slot(events, "pending") == "consent"
+
+
+def test_danger_in_english_gets_110_and_119_with_an_english_heading():
+    messages, _ = run(ActionCrisis(), tracker("my husband hits me, I am scared", "crisis", 1.0))
+    crisis = messages[0]["custom"]
+    assert crisis["heading"].startswith("If you are in danger")
+    numbers = [line["number"] for line in crisis["lines"]]
+    assert numbers[:2] == ["110", "119"] and get_directory().hotlines["dv_plus"].number in numbers

@@ -14,7 +14,10 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 
 @pytest.fixture(scope="module")
 def parsed():
+    import logging
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+    configure_structlog(logging.ERROR)  # no per-message debug lines
     agent = Agent.load(str(MODEL))
 
     def run(texts):
