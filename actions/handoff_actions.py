@@ -102,15 +102,7 @@ class ActionConsentReply(Action):
         intent = (message.get("intent") or {}).get("name")
         unclear = intent not in ("affirm", "deny")
         if is_typed_text(text) and (consent_is_conditional(text) or faq().question_topic(text) or unclear):
-            topics = [faq().topic_of(text)] if faq().topic_of(text) else []
-            for name in ("confidential", "anonymous"):
-                if name not in [t.name for t in topics]:
-                    topics.append(next(t for t in faq().topics if t.name == name))
-            for topic in topics:
-                for reply in faq_answer(topic, directory(), now(), tracker.get_slot("handoff_ref")):
-                    send(dispatcher, reply)
-            dispatcher.utter_message(text=CONSENT_AGAIN, buttons=CONSENT_BUTTONS)
-            return [SlotSet("consent", "conditional"), SlotSet("pending", "consent")]
+            return answer_conditional_consent(dispatcher, tracker)
         if intent == "affirm":
             dispatcher.utter_message(text=FORM_INTRO)
             return [SlotSet("consent", "yes"), SlotSet("pending", None), SlotSet("form_failures", 0)]
@@ -118,6 +110,22 @@ class ActionConsentReply(Action):
         dispatcher.utter_message(text="わかりました。まとめは伝えません。ご自分で相談するときは、こちらに電話してください。")
         send(dispatcher, agency_card(sogo, now()))
         return [SlotSet("consent", "no"), SlotSet("pending", None)] + _save_without_consent(tracker, "同意なし")
+
+
+def answer_conditional_consent(dispatcher, tracker: Tracker) -> List[Dict]:
+    """What confidentiality and anonymity mean (and the topic asked about), then the consent
+    question again."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    asked = faq().topic_of(text)
+    topics = [asked] if asked else []
+    for name in ("confidential", "anonymous"):
+        if name not in [t.name for t in topics]:
+            topics.append(next(t for t in faq().topics if t.name == name))
+    for topic in topics:
+        for reply in faq_answer(topic, directory(), now(), tracker.get_slot("handoff_ref")):
+            send(dispatcher, reply)
+    dispatcher.utter_message(text=CONSENT_AGAIN, buttons=CONSENT_BUTTONS)
+    return [SlotSet("consent", "conditional"), SlotSet("pending", "consent")]
 
 
 class ActionReadBackSummary(Action):

@@ -21,6 +21,7 @@ from bot.clock import now
 from bot.faq import answer as faq_answer, faq
 from bot.intake import BACK, SEND_NOW, SKIP, SKIPPED, form, read_answer, relation_from_consulter_answer
 from bot.routing import decide
+from bot.textnorm import normalize_text
 
 logger = logging.getLogger("soudan.actions")
 
@@ -56,7 +57,8 @@ class ValidateHandoffForm(FormValidationAction):
     def _read(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
         message = tracker.latest_message or {}
         text = message.get("text") or ""
-        typed = is_typed_text(text) and value == text
+        # The slot holds the resident's text as sent; the parse has it NFKC-normalised (？ -> ?).
+        typed = is_typed_text(text) and isinstance(value, str) and normalize_text(value) == normalize_text(text)
         if typed:
             topic = faq().question_topic(text)
             if topic is not None:

@@ -8,7 +8,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import decision_events, directory, is_typed_text, send
-from actions.handoff_actions import add_to_case
+from actions.handoff_actions import add_to_case, answer_conditional_consent
+from bot.intake import consent_is_conditional
 from bot.faq import HOURS, answer as faq_answer, faq
 from actions.crisis_actions import answer_crisis
 from bot.clock import now
@@ -78,6 +79,10 @@ def decision_possible(text: str) -> bool:
     return any(ch.isalpha() for ch in text)
 
 
+def await_consent(dispatcher, tracker: Tracker) -> List[Dict]:
+    return answer_conditional_consent(dispatcher, tracker)
+
+
 def added_to_case(dispatcher, tracker: Tracker, decision, text: str) -> List[Dict]:
     """A worry told after the reference number: into the same case, not a new one."""
     ref = add_to_case(tracker, decision.fields, text)
@@ -106,6 +111,9 @@ class ActionRouteWorry(Action):
         if intent == "inform" and not tracker.active_loop_name:
             dispatcher.utter_message(text=NOT_IN_FORM)  # a form button or command after the form
             return []
+        if tracker.get_slot("pending") == "consent" and is_typed_text(text) and consent_is_conditional(text):
+            # 「匿名ならいいですよ」 read as a worry by the classifier: still an answer to the question.
+            return await_consent(dispatcher, tracker)
         if intent == "affirm" and tracker.get_slot("consent") == "no" and not tracker.get_slot("handoff_ref"):
             # 「いいえ」 then 「やっぱり伝えてほしい」: asked again; the same case is then completed.
             dispatcher.utter_message(text=CONSENT_QUESTION, buttons=CONSENT_BUTTONS)

@@ -110,7 +110,8 @@ def _context() -> _Context:
     c = data.get("context") or {}
 
     def words(key: str) -> Tuple[str, ...]:
-        return tuple(fold_kana(w) for w in c.get(key) or ())
+        # "…" (a gap) is kept: NFKC would turn it into "..."
+        return tuple("…".join(fold_kana(p) for p in w.split("…")) for w in c.get(key) or ())
     return _Context(
         past=words("past_markers"), ongoing=words("ongoing_markers"), resolved=words("resolved_markers"),
         mourning=words("mourning_markers"), frame=words("frame_markers"), wish=words("wish_markers"),

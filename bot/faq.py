@@ -35,7 +35,7 @@ class Faq:
         """The topic a question is about (the first whose words appear), or None."""
         folded = fold_kana(text)
         for topic in self.topics:
-            if any(_contains(folded, fold_kana(w)) for w in topic.words):
+            if any(_contains(folded, w) for w in topic.words):
                 return topic
         return None
 
@@ -56,12 +56,12 @@ class Faq:
         return [t.name for t in self.topics if not t.confirmed]
 
 
-def _contains(text: str, word: str) -> bool:
-    if "…" in word:
-        first, second = word.split("…", 1)
-        i = text.find(first)
-        return i >= 0 and second in text[i + len(first):]
-    return word in text
+def _contains(folded: str, word: str) -> bool:
+    """``word`` in the folded text; "…" in it allows a gap (parts folded one by one, since NFKC
+    would turn "…" into "...")."""
+    first, _, second = (fold_kana(part) for part in word.partition("…"))
+    i = folded.find(first)
+    return i >= 0 and (not second or second in folded[i + len(first):])
 
 
 @lru_cache(maxsize=1)

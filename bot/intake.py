@@ -150,8 +150,9 @@ def command_of(text: str) -> Optional[str]:
 def _simple_words(text: str) -> List[Dict]:
     """Words when the parse is not at hand: the text split on spaces and punctuation (each piece
     one "word"; used for button values and tests without the NLU)."""
-    return [{"text": piece, "norm": piece, "neg": False}
-            for piece in re.split(r"[\s、。,.!！?？]+", normalize_text(text)) if piece]
+    pieces = [p for p in re.split(r"[\s、。,.!！?？]+", normalize_text(text)) if p]
+    core = core_text(text)
+    return [{"text": piece, "norm": piece, "neg": False} for piece in pieces + ([core] if core not in pieces else [])]
 
 
 def _choose(question: Question, words: Sequence[Dict]) -> Optional[str]:
@@ -167,15 +168,27 @@ def _choose(question: Question, words: Sequence[Dict]) -> Optional[str]:
     return chosen
 
 
+_REFUSAL = re.compile(r"^(は|を|が|も|だけは)?(やめて|止めて|困り|困る|ダメ|だめ|無理|むり|NG|ng|嫌|いや|避けて|控えて|遠慮)")
+
+
+def refused(words: Sequence[Dict], hit: Dict) -> bool:
+    """「電話はやめてください」「電話は困ります」: the word is refused, as good as negated."""
+    after = "".join(w["text"] for w in words[hit["end"]:hit["end"] + 3])
+    return bool(_REFUSAL.match(after))
+
+
 def _choose_whole(question: Question, words: Sequence[Dict]) -> Optional[str]:
     for choice in question.choices:
-        if find(words, choice.value) is not None and not find(words, choice.value)["neg"]:
+        hit = find(words, choice.value)
+        if hit is not None and not hit["neg"] and not refused(words, hit):
             return choice.value
     for choice in question.choices:
         for word in choice.words:
             hit = find(words, word)
             if hit is None:
                 continue
+            if refused(words, hit):
+                hit = dict(hit, neg=True)
             if not hit["neg"]:
                 return choice.value
             if choice.value in question.negated:

@@ -24,6 +24,10 @@ _DEVANAGARI = re.compile(r"[\u0900-\u097f]")
 _LATIN_WORD = re.compile(r"[A-Za-zÀ-ỹ]{2,}")
 _SPACED_KANA_WORDS = re.compile(r"[\u3040-\u30ffー]+(?:\s+[\u3040-\u30ff\u3400-\u9fffー]+){2,}")
 MIN_CONFIDENCE = 0.45
+# Characters written only in simplified Chinese: a kanji-only message is Chinese when it has one
+# (夜, 土日, 電話 are Japanese answers as much as Chinese words).
+_CHINESE_WORDS = ("打我", "我想", "我要", "我的", "我是", "我被", "你", "不想", "不要", "什么", "怎么", "他们", "她们", "了。")
+_SIMPLIFIED_ONLY = set("们这吗帮没说问题钱医岁该让还国边过进远这时会来对开关门车长书东马见爱认识请谢语诉")
 
 
 @lru_cache(maxsize=1)
@@ -50,6 +54,9 @@ def detect_language(text: str) -> Optional[str]:
         return "ne"
     if not (_HAN.search(norm) or _LATIN_WORD.search(norm)):
         return None
+    if _HAN.search(norm) and not _LATIN_WORD.search(norm):
+        chinese = set(norm) & _SIMPLIFIED_ONLY or any(w in norm for w in _CHINESE_WORDS)
+        return "zh" if chinese else JAPANESE
     loaded = _detector()
     if loaded is None:
         return None

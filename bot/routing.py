@@ -80,7 +80,7 @@ def guard_intent(intent: dict, ranking: List[dict], entities: List[dict], text: 
         # Digits alone (a phone number typed into the form, "123") carry no intent; the
         # classifier would guess "emergency_info" from 110 / 119.
         return {"name": FALLBACK_INTENT, "confidence": 1.0}
-    model_danger = model_danger_confidence(ranking, danger or {}, models or {}, limits)
+    model_danger = model_danger_confidence(ranking, danger or {}, models or {}, limits, text)
     if model_danger is not None:
         return {"name": "crisis", "confidence": model_danger}
     if name == "crisis":
@@ -90,10 +90,13 @@ def guard_intent(intent: dict, ranking: List[dict], entities: List[dict], text: 
     return intent
 
 
-def model_danger_confidence(ranking: List[dict], danger: dict, models: dict,
-                            limits: Thresholds = DEFAULT) -> Optional[float]:
+MIN_MODEL_DANGER_CHARS = 6  # 「夜」 or 「はい」 cannot tell danger by itself; the lexicon still can
+
+
+def model_danger_confidence(ranking: List[dict], danger: dict, models: dict, limits: Thresholds = DEFAULT,
+                            text: str = "") -> Optional[float]:
     """The models' danger confidence when it counts, else None."""
-    if danger.get("listed_pattern"):
+    if danger.get("listed_pattern") or len(text.strip()) < MIN_MODEL_DANGER_CHARS:
         return None
     only_negated = bool(danger.get("cancelled")) and all(c.get("reason") == "negated" for c in danger["cancelled"])
     diet = next((float(r.get("confidence") or 0) for r in ranking if r.get("name") == "crisis"), 0.0)

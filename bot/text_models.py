@@ -78,7 +78,7 @@ class Features:
 
 
 def _logistic(c: float) -> LogisticRegression:
-    return LogisticRegression(C=c, max_iter=2000, class_weight="balanced", solver="liblinear")
+    return LogisticRegression(C=c, max_iter=2000, class_weight="balanced", solver="liblinear", random_state=0)
 
 
 class MultiLabel:
