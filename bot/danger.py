@@ -101,6 +101,7 @@ class _Context:
     elder_agent: Tuple[str, ...]
     parent: Tuple[str, ...]
     child_writer: Tuple[str, ...]
+    elder_writer_agent: Tuple[str, ...]
     idioms: Tuple[str, ...]
 
 
@@ -118,7 +119,7 @@ def _context() -> _Context:
         negation=tuple(c.get("negation_lemmas") or ()), double_negation=words("double_negation"),
         quote_verbs=tuple(c.get("quote_verbs") or ()), child=words("child_words"), elder=words("elder_words"),
         partner=words("partner_words"), elder_agent=words("elder_agent_words"), parent=words("parent_words"),
-        child_writer=words("child_writer_markers"),
+        child_writer=words("child_writer_markers"), elder_writer_agent=words("elder_writer_agent_words"),
         idioms=tuple(fold_kana(w) for w in data.get("exclude") or ()),
     )
 
@@ -244,12 +245,13 @@ class _Analysis:
                 verb = verbs[0]
                 passive = any(t.head == verb.i and t.lemma in _PASSIVE_AUX for t in self.parse)
                 victim = agent = ""
+                hand = any(t.head == verb.i and t.text == "手" for t in self.parse)  # 手を上げる・手をあげる
                 for t in self.parse:
-                    if t.head != verb.i or t.pos not in _NOUN_POS:
+                    if t.head != verb.i or t.pos not in _NOUN_POS or t.text == "手":
                         continue
                     phrase = self._noun_phrase(t)
                     case = self._case_of(t)
-                    if passive and t.dep == "nsubj" or not passive and t.dep == "obj":
+                    if (passive and t.dep == "nsubj") or (not passive and (t.dep == "obj" or (hand and case == "に"))):
                         victim = phrase
                     elif passive and case in ("に", "から") or not passive and t.dep == "nsubj":
                         agent = phrase
@@ -259,9 +261,11 @@ class _Analysis:
         return (victim[-1] if victim else ""), (agent[-1] if agent else "")
 
     def _noun_phrase(self, token: ParsedToken) -> str:
+        """The noun with what modifies it (隣の子); for 「弟のこと」 the person, 弟."""
         parts = [t for t in self.parse if t.head == token.i and t.dep in ("compound", "nmod") and t.i < token.i]
         start = min([token.start] + [t.start for t in parts])
-        return self.folded[start:token.end]
+        phrase = self.folded[start:token.end]
+        return phrase[:-3] if phrase.endswith("のこと") else phrase
 
     def _case_of(self, token: ParsedToken) -> str:
         cases = [t.text for t in self.parse if t.head == token.i and t.dep == "case"]
@@ -283,6 +287,10 @@ class _Analysis:
             return "elder_abuse" if (not agent or is_(ctx.elder_agent, agent)) else kind
         if is_(ctx.parent, agent) and child_writer and not victim:
             return "child_abuse"
+        if child_writer and not victim and not is_(ctx.partner, agent):
+            return "child_abuse"  # a child telling of being hurt at home
+        if is_(ctx.elder_writer_agent, agent) and not victim and not child_writer:
+            return "elder_abuse"  # hurt by a grown son or daughter, or a carer
         if kind == "child_abuse" and not is_(ctx.child, self.sentence) and is_(ctx.elder, self.sentence):
             return "elder_abuse"
         return kind
@@ -310,9 +318,13 @@ def detect(text: str, tokens: Optional[Sequence[Token]] = None,
         finding = Finding(kind, match.phrase, match.text, match.start, match.end)
         if reason:
             result.cancelled.append((finding, reason))
-        else:
-            result.findings.append(finding)
-            kinds.append(kind)
+            continue
+        result.findings.append(finding)
+        kinds.append(kind)
+        if kind == "sexual_violence":  # a child or an older person abused: their lines too
+            also = analysis.kind_for_violence("violence")
+            if also in ("child_abuse", "elder_abuse"):
+                kinds.append(also)
     result.kinds = kinds_in_priority_order(kinds, kind_order)
     result.listed_pattern = _listed_pattern(folded, result)
     return result

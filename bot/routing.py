@@ -157,7 +157,9 @@ def _lexicon_fields(found: List[str]) -> List[str]:
 def _crisis(parse: dict, limits: Thresholds) -> Tuple[List[str], List[str]]:
     """(kinds, phrases) of danger in the parse; kinds empty when there is none."""
     entities = _entities(parse, "crisis_kind")
-    kinds = _unique(e.get("value") for e in entities)
+    # The danger detector's kinds when there (they include the abuse a sexual assault of a child
+    # or an older person also is), else those of the entities.
+    kinds = _unique(((parse.get("danger") or {}).get("kinds") or []) + [e.get("value") for e in entities])
     phrases = _unique(e.get("text") for e in entities)
     intent = parse.get("intent") or {}
     if kinds or intent.get("name") != "crisis":
