@@ -11,10 +11,18 @@ _WORD_CHAR = re.compile(r"[\w]", re.UNICODE)
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff々〆ー]")
 
 
+# Katakana typed where the kanji that looks the same was meant (暴カ, 協カ, 入ロ, 第ニ): put back
+# when it follows a kanji and no katakana follows, as in a kanji word.
+_LOOKALIKES = {"カ": "力", "ロ": "口", "エ": "工", "ニ": "二"}
+_LOOKALIKE = re.compile(r"(?<=[\u4e00-\u9fff])([カロエニ])(?![\u30a0-\u30ffー])")
+
+
 def normalize_text(text: str) -> str:
-    """NFKC (full-width digits/letters to half-width, half-width kana to full-width), trimmed,
-    runs of white space folded to one space."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    """NFKC (full-width digits/letters to half-width, half-width kana to full-width), katakana
+    look-alikes of kanji inside kanji words put back, trimmed, runs of white space folded."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _LOOKALIKE.sub(lambda m: _LOOKALIKES[m.group(1)], text)
+    return _SPACES.sub(" ", text).strip()
 
 
 def katakana_to_hiragana(text: str) -> str:
