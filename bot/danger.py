@@ -146,6 +146,22 @@ def _contains(text: str, word: str) -> bool:
     return word in text
 
 
+# A resolved marker ending in た that goes on as a wish (離婚した|い, 別れた|くても) is not resolved.
+_WISH_AFTER_TA = re.compile(r"^(い|く|かった|がって|ければ|けれ)")
+
+
+def _resolved_later(after: str, markers: Iterable[str]) -> bool:
+    """A "now it is over" phrase after the hit (離婚しました, 今は元気), not a wish (離婚したい)."""
+    for marker in markers:
+        start = after.find(marker)
+        while marker and start >= 0:
+            end = start + len(marker)
+            if not (marker.endswith("た") and _WISH_AFTER_TA.match(after[end:])):
+                return True
+            start = after.find(marker, end)
+    return False
+
+
 def _sentence_bounds(text: str, start: int, end: int) -> Tuple[int, int]:
     left = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
     right_match = _SENTENCE_END.search(text, end)
@@ -218,7 +234,7 @@ class _Analysis:
         """Told as the past: past tense (or te-form of a finished event) plus a distant-past
         marker without an ongoing one, or a later "now I am fine"."""
         ctx = _context()
-        if _has_any(self.after, ctx.resolved):
+        if _resolved_later(self.after, ctx.resolved):
             return True
         if not _has_any(self.sentence, ctx.past) or _has_any(self.sentence, ctx.ongoing):
             return False

@@ -56,6 +56,18 @@ def test_past_and_mourning_are_not_danger_and_excuse_the_model():
         assert decide(parse(text, "crisis", 0.99, sure)).route != "emergency", text
 
 
+@pytest.mark.parametrize("text", ["夫に殴られています。離婚したいです", "夫の暴力がひどくて離婚したいけど怖い",
+                                  "殴られてて、別れたくても別れられない"])
+def test_wanting_to_divorce_is_not_the_violence_being_over(text):
+    assert detect(text).kinds == ["violence"]
+
+
+def test_divorce_after_the_violence_is_the_past():
+    for text in ["夫の暴力で離婚しました。今はお金がなくて困っています", "2年前から夫の暴力がひどく離婚。今は実家にいます"]:
+        result = detect(text)
+        assert result.kinds == [] and result.listed_pattern == "past", text
+
+
 def test_negation_without_a_parse():
     assert detect("死にたいとは思わない").kinds == []
     assert detect("死にたくない").kinds == []
