@@ -22,14 +22,13 @@ from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Sequenc
 
 import yaml
 
-from bot.textnorm import fold_kana, katakana_to_hiragana
+from bot.textnorm import JAPANESE_CHAR, fold_kana, katakana_to_hiragana
 
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
 GAP = "…"
 RAW_ONLY = "="
 REGEX = "re:"
 _KANA_ONLY = re.compile(r"^[\u3040-\u309f\u30a0-\u30ffー…]+$")
-_JAPANESE_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff々〆ー]")
 _KANA_END = re.compile(r"[\u3040-\u30ffー]$")
 _KANJI = re.compile(r"[\u3400-\u9fff]")
 RAW_GAP_CHARS = 12
@@ -62,7 +61,7 @@ def _raw_only(entry: str) -> bool:
     """Entries kept off the normalised forms: marked with "=", regular expressions, written in
     kana only (their tokens would be arbitrary fragments), or with no Japanese at all."""
     return (entry.startswith((RAW_ONLY, REGEX)) or bool(_KANA_ONLY.match(entry))
-            or not _JAPANESE_CHAR.search(entry))
+            or not JAPANESE_CHAR.search(entry))
 
 
 def _raw_pattern(entry: str) -> re.Pattern:
@@ -72,25 +71,25 @@ def _raw_pattern(entry: str) -> re.Pattern:
     return re.compile(f".{{0,{RAW_GAP_CHARS}}}?".join(parts))
 
 
+# Only between kana or kanji: spaces in Korean, Nepali or Vietnamese text are part of the words.
+_SPACE_BETWEEN_JAPANESE = re.compile(rf"(?<={JAPANESE_CHAR.pattern})\s+(?={JAPANESE_CHAR.pattern})")
+
+
 def compact(folded: str) -> str:
     """Folded text without the spaces between Japanese words (「おっと が たたく」 -> 「おっとがたたく」)."""
-    return re.sub(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])", "", folded)
+    return _compact_with_positions(folded)[0]
 
 
 def _compact_with_positions(folded: str) -> Tuple[str, List[int]]:
     """``compact(folded)`` and, for each of its characters, the index in ``folded``."""
-    kept, positions = [], []
-    for i, ch in enumerate(folded):
-        if ch.isspace() and 0 < i < len(folded) - 1 and ord(folded[i - 1]) > 0x7f and ord(folded[i + 1]) > 0x7f:
-            continue
-        kept.append(ch)
-        positions.append(i)
-    return "".join(kept), positions
+    dropped = {i for m in _SPACE_BETWEEN_JAPANESE.finditer(folded) for i in range(m.start(), m.end())}
+    positions = [i for i in range(len(folded)) if i not in dropped]
+    return "".join(folded[i] for i in positions), positions
 
 
 def _reading_of(token: Token, folded_text: str) -> str:
     reading = katakana_to_hiragana(token.reading) if token.reading else ""
-    if not reading or not _JAPANESE_CHAR.search(reading):
+    if not reading or not JAPANESE_CHAR.search(reading):
         reading = folded_text[token.start:token.end]
     return reading
 
@@ -118,7 +117,7 @@ class Lexicon:
         gap = rf"\|(?:[^|]*\|){{0,{TOKEN_GAP}}}"
         for label, phrases in self.entries.items():
             for phrase in phrases:
-                if phrase.startswith(REGEX) or not _JAPANESE_CHAR.search(phrase):
+                if phrase.startswith(REGEX) or not JAPANESE_CHAR.search(phrase):
                     continue
                 if phrase.startswith(RAW_ONLY):
                     continue

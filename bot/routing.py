@@ -22,7 +22,8 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from bot.fields import BETWEEN_FIELDS, FIELD_LABELS, FIELD_ROUTE, MAIN_FIELDS, WEAK_BETWEEN_FIELDS, WORRY_INTENT_FIELD
 from bot.intake import command_of
-from bot.textnorm import looks_unusable
+from bot.language import detect_language, is_foreign
+from bot.textnorm import has_japanese, looks_unusable
 
 CONVERSATION_COMMANDS = ("stop", "start_over")
 
@@ -83,6 +84,10 @@ def guard_intent(intent: dict, ranking: List[dict], entities: List[dict], text: 
     model_danger = model_danger_confidence(ranking, danger or {}, models or {}, limits, text)
     if model_danger is not None:
         return {"name": "crisis", "confidence": model_danger}
+    if text and not text.startswith("/") and is_foreign(detect_language(text)):
+        # Another language: the classifier learned Japanese, so its greet / out_of_scope guess
+        # is noise; the worry path answers in the resident's language (action_route_worry).
+        return {"name": FOREIGN_LANGUAGE_INTENT, "confidence": 1.0}
     if name == "crisis":
         runner_up = next((r for r in ranking if r.get("name") not in ("crisis", FALLBACK_INTENT, None)), None)
         return ({"name": runner_up["name"], "confidence": runner_up["confidence"]} if runner_up
@@ -90,6 +95,7 @@ def guard_intent(intent: dict, ranking: List[dict], entities: List[dict], text: 
     return intent
 
 
+FOREIGN_LANGUAGE_INTENT = "vague"
 MIN_MODEL_DANGER_CHARS = 6  # 「夜」 or 「はい」 cannot tell danger by itself; the lexicon still can
 
 
@@ -97,6 +103,10 @@ def model_danger_confidence(ranking: List[dict], danger: dict, models: dict, lim
                             text: str = "") -> Optional[float]:
     """The models' danger confidence when it counts, else None."""
     if danger.get("listed_pattern") or len(text.strip()) < MIN_MODEL_DANGER_CHARS:
+        return None
+    if text and not has_japanese(text):
+        # The models learned Japanese: in English, Vietnamese, Korean... only the lexicon's
+        # patterns in those languages tell danger (a plain worry scored as danger otherwise).
         return None
     only_negated = bool(danger.get("cancelled")) and all(c.get("reason") == "negated" for c in danger["cancelled"])
     diet = next((float(r.get("confidence") or 0) for r in ranking if r.get("name") == "crisis"), 0.0)

@@ -8,7 +8,7 @@ _SPACES = re.compile(r"\s+")
 _KATAKANA_START, _KATAKANA_END = ord("ァ"), ord("ヶ")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _WORD_CHAR = re.compile(r"[\w]", re.UNICODE)
-_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff々〆ー]")
+JAPANESE_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff々〆ー]")  # kana or kanji
 
 
 # Katakana typed where the kanji that looks the same was meant (暴カ, 協カ, 入ロ, 第ニ): put back
@@ -50,11 +50,11 @@ def looks_unusable(text: str) -> bool:
     norm = normalize_text(text)
     if not _WORD_CHAR.search(norm):
         return True
-    if _JAPANESE.search(norm):
+    if JAPANESE_CHAR.search(norm):
         return False
     letters = re.sub(r"[^a-z]", "", norm.lower())
     return len(letters) >= 4 and len(set(letters)) <= 2
 
 
 def has_japanese(text: str) -> bool:
-    return bool(_JAPANESE.search(normalize_text(text)))
+    return bool(JAPANESE_CHAR.search(normalize_text(text)))

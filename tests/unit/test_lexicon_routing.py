@@ -171,3 +171,30 @@ def test_digits_alone_carry_no_intent(text):
 def test_a_weak_complex_guess_does_not_override_one_named_field():
     weak = parse("子どもが不登校で悩んでいます", "worry_complex", 0.6)
     assert decide(weak).route == "kodomo"
+
+
+@pytest.mark.parametrize("text,kind", [("म मर्न चाहन्छु", "suicide"), ("Tôi không có gì ăn", "lifeline"),
+                                       ("죽고 싶어요", "suicide"), ("おっと が たたく", "violence")])
+def test_spaces_inside_other_scripts_are_kept_and_japanese_words_joined(text, kind):
+    assert detect(text).kinds == [kind]
+
+
+def test_the_models_danger_does_not_count_in_a_language_they_did_not_learn():
+    sure = [{"name": "crisis", "confidence": 0.95}, {"name": "worry_poverty", "confidence": 0.05}]
+    worry = "Tôi bị mất việc ở công ty và không có tiền trả tiền nhà. Tôi nên hỏi ở đâu?"
+    assert decide(parse(worry, "crisis", 0.95, sure)).route != "emergency"
+    assert decide(parse("仕事がなくて、もう生きていけない気がする", "crisis", 0.95, sure)).route == "emergency"
+
+
+@pytest.mark.parametrize("text", ["मेरो काम छुट्यो र घरभाडा तिर्न पैसा छैन। म कहाँ सोध्न सक्छु?",
+                                  "我在工厂的工作没有了，下个月的房租付不起，应该去哪里咨询？"])
+def test_another_language_goes_the_worry_way_whatever_the_classifier_guessed(text):
+    guessed = [{"name": "out_of_scope", "confidence": 0.7}, {"name": "greet", "confidence": 0.3}]
+    assert guard_intent(guessed[0], guessed, [], text)["name"] == "vague"
+
+
+@pytest.mark.parametrize("text,kinds", [("Saya kehilangan pekerjaan dan tidak bisa membayar sewa.", []),
+                                        ("Anak saya hilang sejak tadi pagi", ["missing"]),
+                                        ("Nawawala ang pitaka ko", []), ("Nawawala ang anak ko kahapon pa", ["missing"])])
+def test_a_missing_person_in_other_languages_is_a_person_not_a_job_or_a_wallet(text, kinds):
+    assert detect(text).kinds == kinds
