@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -25,6 +26,7 @@ FORBIDDEN_NUMBERS = {"#7119", "#9999", "0570-046-556"}
 _SHORT_NUMBER = re.compile(r"^(1[0-9]{2}|#[0-9]{4})$")
 _LONG_NUMBER = re.compile(r"^0[0-9]{1,4}(-[0-9]{1,6}){1,2}$")
 _TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+_MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
 
 
 class DirectoryError(ValueError):
@@ -64,6 +66,8 @@ class Hours:
     open: str
     close: str
     closed_note: str = ""
+    closed_on_national_holidays: bool = True
+    closed_days: Tuple[str, ...] = ()  # "MM-DD", every year (year-end closure 12-29 .. 01-03)
 
 
 @dataclass(frozen=True)
@@ -188,6 +192,15 @@ def _require(mapping: dict, key: str, where: str):
     return value
 
 
+def _real_month_day(value: str) -> bool:
+    month, day = (int(x) for x in value.split("-"))
+    try:
+        date(2000, month, day)  # a leap year: 02-29 is allowed
+    except ValueError:
+        return False
+    return True
+
+
 def _parse_hours(raw: object, where: str) -> Hours:
     if not isinstance(raw, dict):
         raise DirectoryError(f"{where}: 'hours' missing")
@@ -199,7 +212,15 @@ def _parse_hours(raw: object, where: str) -> Hours:
         raise DirectoryError(f"{where}: bad hours {opening!r}-{closing!r}")
     if not isinstance(raw.get("confirmed"), bool):
         raise DirectoryError(f"{where}: hours need 'confirmed: true/false'")
-    return Hours(raw["confirmed"], days, opening, closing, raw.get("closed_note", ""))
+    on_holidays = raw.get("closed_on_national_holidays", True)
+    if not isinstance(on_holidays, bool):
+        raise DirectoryError(f"{where}: 'closed_on_national_holidays' must be true/false")
+    closed_days = tuple(raw.get("closed_days") or ())
+    for day in closed_days:
+        if not (isinstance(day, str) and _MONTH_DAY.match(day) and _real_month_day(day)):
+            raise DirectoryError(f"{where}: bad closed day {day!r} (expected \"MM-DD\")")
+    return Hours(raw["confirmed"], days, opening, closing, raw.get("closed_note", ""),
+                 closed_on_national_holidays=on_holidays, closed_days=closed_days)
 
 
 def parse_agencies(data: dict) -> Tuple[Dict[str, Agency], CityHall]:
@@ -296,7 +317,9 @@ def list_unconfirmed(agencies: Dict[str, Agency], city_hall: CityHall) -> Tuple[
     items = []
     for a in agencies.values():
         if not a.hours.confirmed:
-            items.append(f"{a.slug}: hours (assumed {'/'.join(a.hours.weekdays)} {a.hours.open}-{a.hours.close})")
+            closed = (["national holidays"] if a.hours.closed_on_national_holidays else []) + list(a.hours.closed_days)
+            items.append(f"{a.slug}: hours (assumed {'/'.join(a.hours.weekdays)} {a.hours.open}-{a.hours.close}"
+                         + (f", closed on {', '.join(closed)}" if closed else "") + ")")
         if not a.operator_confirmed:
             items.append(f"{a.slug}: operator")
     if not city_hall.phone_confirmed:

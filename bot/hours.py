@@ -1,8 +1,10 @@
 """Whether an agency is open now and how to say so, from the directory's hours."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
+from bot.calendar_jp import is_national_holiday
+from bot.clock import JST
 from bot.directory import Agency, WEEKDAYS
 
 DAY_NAMES = {"mon": "月", "tue": "火", "wed": "水", "thu": "木", "fri": "金", "sat": "土", "sun": "日"}
@@ -13,20 +15,36 @@ def _hhmm(value: str) -> str:
     return f"{int(hour)}時" + (f"{int(minute)}分" if int(minute) else "")
 
 
-def is_open(agency: Agency, when: datetime) -> bool:
-    """Open by the directory's (possibly unconfirmed) weekly hours; holidays are not known."""
+def _local(when: datetime) -> datetime:
+    """``when`` in Japan time (naive times are taken as Japan time)."""
+    return when.astimezone(JST) if when.tzinfo is not None else when
+
+
+def is_closed_day(agency: Agency, day: date) -> bool:
+    """Closed all day: not one of the weekdays, a closure day (12-29 .. 01-03) or a national
+    holiday, as the directory says (the hours may be unconfirmed)."""
     hours = agency.hours
-    return WEEKDAYS[when.weekday()] in hours.weekdays and hours.open <= when.strftime("%H:%M") < hours.close
+    return (WEEKDAYS[day.weekday()] not in hours.weekdays
+            or day.strftime("%m-%d") in hours.closed_days
+            or (hours.closed_on_national_holidays and is_national_holiday(day)))
+
+
+def is_open(agency: Agency, when: datetime) -> bool:
+    """Open by the directory's (possibly unconfirmed) hours, closure days and national holidays."""
+    hours = agency.hours
+    when = _local(when)
+    return not is_closed_day(agency, when.date()) and hours.open <= when.strftime("%H:%M") < hours.close
 
 
 def next_opening(agency: Agency, when: datetime) -> datetime:
-    """The next time the office opens after ``when`` (by weekly hours)."""
+    """The next time the office opens after ``when``, skipping closed days."""
     hours = agency.hours
+    when = _local(when)
     hour, minute = (int(x) for x in hours.open.split(":"))
-    for days_ahead in range(0, 8):
+    for days_ahead in range(0, 366):  # a year: every closure pattern ends well before
         day = when + timedelta(days=days_ahead)
         start = day.replace(hour=hour, minute=minute, second=0, microsecond=0)
-        if WEEKDAYS[day.weekday()] in hours.weekdays and start > when:
+        if start > when and not is_closed_day(agency, day.date()):
             return start
     return when
 
@@ -44,13 +62,16 @@ def weekly_hours_text(agency: Agency) -> str:
 def describe_hours(agency: Agency, when: datetime) -> str:
     """One or two short sentences: hours, open now or when a person can answer.
 
-    Unconfirmed hours are said to be unconfirmed ("見込み"), never stated as fact."""
+    Unconfirmed hours are said to be expected ("見込み") and liable to change, never stated as
+    fact; which values are unconfirmed is for the city (README, start-up log), not residents."""
     hours = agency.hours
+    when = _local(when)
     weekly = weekly_hours_text(agency)
+    note = f"（{hours.closed_note}）" if hours.closed_note else ""
     if hours.confirmed:
-        head = f"受付時間は{weekly}です。"
+        head = f"受付時間は{weekly}です{note}。"
     else:
-        head = f"受付時間は{weekly}の見込みです（市に確認中です。祝日・年末年始は休みの場合があります）。"
+        head = f"受付時間は{weekly}の見込みです{note}。受付の日や時間は変わることがあります。"
     if is_open(agency, when):
         return head + "いまは受付時間内の見込みです。"
     nxt = next_opening(agency, when)

@@ -6,7 +6,6 @@ import unicodedata
 
 _SPACES = re.compile(r"\s+")
 _KATAKANA_START, _KATAKANA_END = ord("ァ"), ord("ヶ")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _WORD_CHAR = re.compile(r"[\w]", re.UNICODE)
 JAPANESE_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff々〆ー]")  # kana or kanji
 
@@ -32,16 +31,6 @@ def katakana_to_hiragana(text: str) -> str:
 def fold_kana(text: str) -> str:
     """NFKC, katakana to hiragana and lower case: the form used for raw lexicon matching."""
     return katakana_to_hiragana(normalize_text(text).lower())
-
-
-def has_control_characters(text: str) -> bool:
-    """Control or bidi-override characters (newline, carriage return and tab are allowed)."""
-    return bool(_CONTROL.search(text))
-
-
-def strip_control_characters(text: str) -> str:
-    """The text without the characters ``has_control_characters`` finds."""
-    return _CONTROL.sub("", text)
 
 
 def looks_unusable(text: str) -> bool:

@@ -48,6 +48,11 @@
     emergency: "緊急のとき",
     restart: "最初から",
     restartDone: "会話を消して、最初からにしました。",
+    restartAsk: function (ref) {
+      return "受付番号 " + ref + " は控えましたか？最初からにすると、この画面の会話は消えます。";
+    },
+    restartYes: "はい、最初からにします",
+    restartNo: "いいえ、このまま続けます",
     sizeLabel: ["文字", "の大きさ"],
     logLabel: "会話",
     inputLabel: "困っていることを書いてください",
@@ -58,6 +63,10 @@
     you: "あなた：",
     bot: "案内：",
     typing: "お返事を準備しています",
+    sending: "送信中…",
+    notSent: "まだ送れていません",
+    keptText: "書いた文は入力欄に戻してあります。もう一度送ってください。",
+    keptToFix: "書いた文は入力欄に戻してあります。直してから、もう一度送ってください。",
     quickLabel: "選んで答える",
     retry: "もう一度送る",
     callPrefix: "電話：",
@@ -137,24 +146,43 @@
              [icon("phone"), h("span", { text: str(number) })]);
   }
 
-  /** Text with phone numbers turned into tel: links (0138-74-2500, #8008, 110番). */
-  var PHONE_IN_TEXT = /0\d{1,4}-\d{1,4}-\d{3,4}|#\d{4}|11[09](?=番)/g;
+  /**
+   * Text with phone numbers turned into tel: links: 0138-74-2500, 0120-0-78310, 0570-078374,
+   * #8000, and the short numbers 110 / 119 / 189 (and 118, 171, 177, 188) only when they stand
+   * alone (not inside a longer number, a date, a 受付番号 or an amount such as 110円).
+   */
+  var PHONE_IN_TEXT = /0\d{1,4}-\d{1,4}-\d{3,5}|0\d{2,4}-\d{5,6}|#\d{4}|1(?:1[089]|7[17]|8[89])/g;
+  var NOT_BEFORE = /[0-9０-９#＃+＋\-‐－−.,:\/]/;
+  var NOT_AFTER = /[0-9０-９\-‐－−.,:\/]/;
+  var NOT_AFTER_SHORT = /[円人件歳才日月年時分秒回個号%％万千百倍名台本枚冊階条度点位kKmMgG]/;
 
-  function linkedText(text) {
+  function linkedText(text, skipNumber) {
+    text = str(text);
     var out = document.createDocumentFragment();
     var last = 0;
     var match;
     PHONE_IN_TEXT.lastIndex = 0;
     while ((match = PHONE_IN_TEXT.exec(text)) !== null) {
+      var number = match[0];
       var before = text.charAt(match.index - 1);
-      var after = text.charAt(match.index + match[0].length);
-      if (/[0-9-]/.test(before) || /[0-9]/.test(after)) { continue; }
+      var after = text.charAt(match.index + number.length);
+      if ((before && NOT_BEFORE.test(before)) || (after && NOT_AFTER.test(after))) { continue; }
+      if (number.length === 3 && after && NOT_AFTER_SHORT.test(after)) { continue; }
+      if (skipNumber && number === skipNumber) { continue; } // it has its own call button
       out.appendChild(document.createTextNode(text.slice(last, match.index)));
-      out.appendChild(telLink(match[0], "", null, "sw-tel sw-tel--inline"));
-      last = match.index + match[0].length;
+      out.appendChild(telLink(number, "", null, "sw-tel sw-tel--inline"));
+      last = match.index + number.length;
     }
     out.appendChild(document.createTextNode(text.slice(last)));
     return out;
+  }
+
+  /** The 受付番号 given in a bot text (「受付番号は「482-9135」です」), or "". */
+  var REFERENCE_IN_TEXT = /受付番号(?:は)?「([0-9]{3}-[0-9]{4})」/;
+
+  function referenceIn(text) {
+    var match = REFERENCE_IN_TEXT.exec(str(text));
+    return match ? match[1] : "";
   }
 
   /* ---------- storage (sessionStorage for the talk, localStorage for the text size) ---------- */
@@ -199,7 +227,9 @@
   /* ---------- building the widget ---------- */
 
   var host, root, launcher, panel, log, textarea, sendButton, typing, sizeButtons = {};
-  var pending = 0;
+  var queue = [];       // messages waiting for their turn; queue[0] is on its way when `inFlight`
+  var inFlight = false;
+  var urgentPending = 0; // 緊急のとき: sent at once, beside the queue
   var composing = false;
 
   function build() {
@@ -283,6 +313,16 @@
     applyTextSize();
     renderHistory();
     if (state.open) { openPanel(null, { restore: true }); }
+    // A link on the host page (the demo page's skip link) can open the chat:
+    // <a href="#soudan-widget" data-soudan-open>. Works with the site's strict CSP (no inline script).
+    document.addEventListener("click", onPageOpenLink);
+  }
+
+  function onPageOpenLink(event) {
+    var target = event.target && event.target.closest ? event.target.closest("[data-soudan-open]") : null;
+    if (!target) { return; }
+    event.preventDefault();
+    if (panel.hidden) { openPanel(); } else { textarea.focus(); }
   }
 
   /* ---------- open / close / keyboard ---------- */
@@ -296,7 +336,7 @@
     if (!state.open) { state.open = true; saveState(); }
     scrollToEnd();
     if (!restore) { textarea.focus(); }
-    if (!state.messages.length && !pending) { send("/greet", null); }
+    if (!state.messages.length && !busy()) { send("/greet", null); }
   }
 
   function closePanel(returnFocus) {
@@ -361,12 +401,14 @@
 
   /* ---------- sending ---------- */
 
+  function busy() { return inFlight || queue.length > 0 || urgentPending > 0; }
+
   function submitTyped() {
     var text = textarea.value;
-    if (!text.trim() || pending) { return; }
+    if (!text.trim()) { return; }
     textarea.value = "";
     autoGrow();
-    send(text, text);
+    send(text, text, { typed: true });
   }
 
   function showEmergency() {
@@ -375,51 +417,146 @@
 
   /**
    * Send `message` to the API. `shown` is what appears as the resident's bubble (the button's
-   * title for a payload; null for the silent /greet). Urgent sends do not wait for a slow answer.
+   * title for a payload; null for the silent /greet). Messages go one at a time and in order: one
+   * written while an answer is awaited is shown at once as 送信中… and sent when that answer has
+   * arrived. Urgent sends (緊急のとき) go at once, beside the queue.
    */
   function send(message, shown, options) {
     options = options || {};
-    if (pending && !options.urgent && !options.retry) { return; }
+    var job = { message: message, typed: !!options.typed, node: null,
+                entry: shown ? { who: "user", text: shown } : null };
     removeQuickReplies();
-    var userEntry = null;
-    if (shown && !options.retry) {
-      userEntry = { who: "user", text: shown };
-      log.appendChild(renderUser(userEntry));
-    } else if (options.retry) {
-      userEntry = options.userEntry || null;
+    removeNodes(".sw-confirm");
+    if (job.typed) { removeNodes(".sw-error[data-kept]"); } // its text is being sent again now
+    if (job.entry) {
+      job.node = renderUser(job.entry);
+      log.appendChild(job.node);
+      setStatus(job, COPY.sending);
     }
-    setPending(1);
+    if (options.urgent) { sendUrgent(job); } else { queue.push(job); pump(); }
+    updateBusy();
     scrollToEnd();
-    post(message).then(function (result) {
-      setPending(-1);
-      if (result.status === 200 && Array.isArray(result.body)) {
-        if (userEntry) { state.messages.push(userEntry); }
-        var first = null;
-        result.body.forEach(function (raw) {
-          var entry = botEntry(raw);
-          if (!entry) { return; }
-          state.messages.push(entry);
-          var node = renderBot(entry, { live: true });
-          log.appendChild(node);
-          first = first || node;
-        });
-        renderQuickReplies(result.body);
-        saveState();
-        scrollToMessage(first);
+  }
+
+  function pump() {
+    if (inFlight || !queue.length) { return; }
+    var job = queue[0];
+    inFlight = true;
+    setStatus(job, COPY.sending);
+    updateBusy();
+    post(job.message).then(function (result) {
+      inFlight = false;
+      if (answered(result)) {
+        queue.shift();
+        deliver(job, result.body);
+        pump();
       } else {
-        showError(result, function () {
-          send(message, shown, { retry: true, userEntry: userEntry, urgent: options.urgent });
-        });
+        failed(result, queue.splice(0, queue.length)); // this message and the ones waiting behind it
       }
+      updateBusy();
     });
   }
 
-  function setPending(delta) {
-    pending = Math.max(0, pending + delta);
-    typing.hidden = !pending;
-    if (pending) { log.appendChild(typing); }
-    log.setAttribute("aria-busy", pending ? "true" : "false");
-    sendButton.disabled = !!pending;
+  function sendUrgent(job) {
+    urgentPending += 1;
+    setStatus(job, COPY.sending);
+    updateBusy();
+    post(job.message).then(function (result) {
+      urgentPending -= 1;
+      if (answered(result)) {
+        deliver(job, result.body);
+      } else {
+        setStatus(job, COPY.notSent);
+        showError(result, function () { sendUrgent(job); }, false);
+      }
+      updateBusy();
+    });
+  }
+
+  function answered(result) {
+    return result.status === 200 && Array.isArray(result.body);
+  }
+
+  /** Show an answer right after its own message (before messages still waiting their turn). */
+  function deliver(job, body) {
+    setStatus(job, null);
+    if (job.entry) { state.messages.push(job.entry); }
+    var before = job.node && job.node.parentNode === log ? job.node.nextSibling : firstWaitingNode();
+    var first = null;
+    body.forEach(function (raw) {
+      var entry = botEntry(raw);
+      if (!entry) { return; }
+      state.messages.push(entry);
+      state.reference = referenceIn(entry.text) || state.reference;
+      var node = renderBot(entry, { live: true });
+      log.insertBefore(node, before);
+      first = first || node;
+    });
+    if (!queue.length && !inFlight) { renderQuickReplies(body); }
+    saveState();
+    scrollToMessage(first);
+  }
+
+  function firstWaitingNode() {
+    for (var i = 0; i < queue.length; i++) {
+      if (queue[i].node && queue[i].node.parentNode === log) { return queue[i].node; }
+    }
+    return typing.parentNode === log ? typing : null;
+  }
+
+  /**
+   * Sending failed: nothing the resident wrote is lost. Typed text goes back into the input box
+   * (before anything typed since); a button's choice keeps its bubble and is sent again on retry.
+   */
+  function failed(result, jobs) {
+    var typed = [];
+    var again = [];
+    jobs.forEach(function (job) {
+      if (job.typed) {
+        typed.push(job.entry.text);
+        if (job.node && job.node.parentNode) { job.node.parentNode.removeChild(job.node); }
+      } else {
+        setStatus(job, COPY.notSent);
+        again.push(job);
+      }
+    });
+    if (typed.length) {
+      textarea.value = typed.join("\n") + (textarea.value ? "\n" + textarea.value : "");
+      autoGrow();
+    }
+    showError(result, function () {
+      again.forEach(function (job) { queue.push(job); });
+      if (typed.length) { submitTyped(); } else { pump(); }
+      updateBusy();
+    }, typed.length > 0 && !again.length);
+  }
+
+  function setStatus(job, text) {
+    if (!job.node) { return; }
+    var status = job.node.querySelector(".sw-status");
+    if (!text) {
+      if (status) { status.parentNode.removeChild(status); }
+      job.node.classList.remove("sw-msg--sending");
+      return;
+    }
+    if (!status) {
+      status = h("span", { className: "sw-status" });
+      job.node.appendChild(status);
+    }
+    status.textContent = text;
+    job.node.classList.add("sw-msg--sending");
+  }
+
+  function updateBusy() {
+    var waiting = inFlight || urgentPending > 0;
+    typing.hidden = !waiting;
+    if (waiting) { log.appendChild(typing); }
+    log.setAttribute("aria-busy", busy() ? "true" : "false");
+    sendButton.disabled = waiting;
+  }
+
+  function removeNodes(selector) {
+    Array.prototype.forEach.call(log.querySelectorAll(selector), function (node) { node.parentNode.removeChild(node); });
   }
 
   function post(message) {
@@ -460,7 +597,7 @@
 
   /* ---------- errors ---------- */
 
-  function showError(result, retry) {
+  function showError(result, retry, keptText) {
     var status = result.status;
     var body = result.body && typeof result.body === "object" ? result.body : {};
     var error = body.error && typeof body.error === "object" ? body.error : {};
@@ -476,11 +613,13 @@
       tel = telFromNumber(FALLBACK_PHONE);
       if (message.indexOf(FALLBACK_PHONE) === -1) { message += "\n" + COPY.hurry(FALLBACK_NAME, FALLBACK_PHONE); }
     }
+    if (keptText) { message += "\n" + (canRetry ? COPY.keptText : COPY.keptToFix); }
     var callable = !!(phone && tel);
-    var box = h("div", { className: "sw-msg sw-msg--bot sw-error", "data-status": String(status) }, [
+    var box = h("div", { className: "sw-msg sw-msg--bot sw-error", "data-status": String(status),
+                         "data-kept": keptText ? "" : null }, [
       h("span", { className: "sw-vh", text: COPY.bot }),
-      // With a call button below, the number in the text stays plain (one link per number).
-      h("p", { className: "sw-text" }, [callable ? message : linkedText(message)])
+      // The number with a call button below stays plain in the text (one link per number).
+      h("p", { className: "sw-text" }, [linkedText(message, callable ? phone : "")])
     ]);
     var actions = h("div", { className: "sw-error__actions" });
     if (callable) {
@@ -528,13 +667,13 @@
       str(a.address) && h("div", null, [h("dt", { text: COPY.address }), h("dd", { text: str(a.address) })]),
       str(a.phone) && h("div", null, [h("dt", { text: COPY.phone }),
                                        h("dd", null, [telLink(a.phone, a.tel, COPY.call(str(a.name), str(a.phone)))])]),
-      str(a.hours_text) && h("div", null, [h("dt", { text: COPY.hours }), h("dd", { text: str(a.hours_text) })])
+      str(a.hours_text) && h("div", null, [h("dt", { text: COPY.hours }), h("dd", null, [linkedText(a.hours_text)])])
     ]);
     return h("div", { className: "sw-msg sw-msg--bot sw-msg--card" }, [
-      str(custom.intro) && h("p", { className: "sw-text", text: str(custom.intro) }),
+      str(custom.intro) && h("p", { className: "sw-text" }, [linkedText(custom.intro)]),
       h("div", { className: "sw-card", "data-agency": str(a.slug) }, [
         h("h3", { className: "sw-card__name", text: str(a.name) }),
-        str(a.helps_with) && h("p", { className: "sw-card__desc", text: str(a.helps_with) }),
+        str(a.helps_with) && h("p", { className: "sw-card__desc" }, [linkedText(a.helps_with)]),
         facts
       ])
     ]);
@@ -548,14 +687,14 @@
       list.appendChild(h("li", { className: "sw-line" + (line.always_open ? " sw-line--always" : "") }, [
         h("span", { className: "sw-line__name", text: str(line.name) }),
         number && telLink(number, line.tel, COPY.call(str(line.name), number), "sw-call"),
-        str(line.hours) && h("span", { className: "sw-line__hours", text: str(line.hours) }),
-        str(line.note) && h("span", { className: "sw-line__note", text: str(line.note) })
+        str(line.hours) && h("span", { className: "sw-line__hours" }, [linkedText(line.hours, number)]),
+        str(line.note) && h("span", { className: "sw-line__note" }, [linkedText(line.note, number)])
       ]));
     });
     return h("div", { className: "sw-msg sw-msg--bot " + (isCrisis ? "sw-crisis" : "sw-hotlines"),
                       role: isCrisis && live ? "alert" : null }, [
       h("p", { className: "sw-lines__heading" }, [isCrisis ? icon("alert") : null,
-                                                  h("strong", { text: str(custom.heading) })]),
+                                                  h("strong", null, [linkedText(custom.heading)])]),
       list
     ]);
   }
@@ -616,8 +755,45 @@
 
   /* ---------- start over ---------- */
 
+  /** The latest 受付番号 given in this conversation, or "". */
+  function currentReference() {
+    for (var i = state.messages.length - 1; i >= 0; i--) {
+      var entry = state.messages[i];
+      var ref = entry && entry.who === "bot" ? referenceIn(entry.text) : "";
+      if (ref) { return ref; }
+    }
+    return /^[0-9]{3}-[0-9]{4}$/.test(str(state.reference)) ? state.reference : "";
+  }
+
+  /** 最初から: with a 受付番号 in this conversation, ask first (it would be gone from the screen). */
   function restart() {
-    if (pending) { return; }
+    if (busy()) { return; }
+    var ref = currentReference();
+    if (!ref) { startOver(); return; }
+    var open = log.querySelector(".sw-confirm");
+    if (open) { open.parentNode.removeChild(open); }
+    var no;
+    var box = h("div", { className: "sw-msg sw-msg--bot sw-confirm", role: "group",
+                         "aria-labelledby": "sw-confirm-text" }, [
+      h("p", { id: "sw-confirm-text", className: "sw-text", text: COPY.restartAsk(ref) }),
+      h("div", { className: "sw-confirm__actions" }, [
+        h("button", { type: "button", className: "sw-confirm__yes", text: COPY.restartYes, onclick: function () {
+          box.parentNode.removeChild(box);
+          startOver();
+        } }),
+        no = h("button", { type: "button", className: "sw-confirm__no", text: COPY.restartNo, onclick: function () {
+          box.parentNode.removeChild(box);
+          textarea.focus();
+        } })
+      ])
+    ]);
+    log.appendChild(box);
+    scrollToMessage(box);
+    no.focus(); // the safe answer first: the conversation stays
+  }
+
+  function startOver() {
+    if (busy()) { return; }
     state = { sender: newSender(), messages: [], open: true };
     saveState();
     renderHistory();

@@ -12,7 +12,7 @@ from bot import PROJECT_ROOT
 
 from bot.danger import detect
 from bot.replies import service_unavailable_text
-from bot.textnorm import has_control_characters
+from bot.inputtext import clean_text
 from bot.web import json_error
 from bot.web.rasa_client import RasaUnavailable
 
@@ -37,13 +37,17 @@ def parse_chat_request() -> Tuple[Optional[Tuple[str, str]], Optional[tuple]]:
         return None, json_error(400, "bad_sender", "会話の番号が正しくありません。ページを読み込み直してください。")
     if not isinstance(message, str):
         return None, json_error(400, "bad_message", "メッセージは文字で送ってください。")
+    # Invisible characters from copied text are removed (emoji sequences stay whole); only
+    # characters no text can contain (control characters, lone surrogates) are refused.
+    cleaned = clean_text(message)
+    if cleaned.refused:
+        return None, json_error(400, "control_characters", "送れない文字が含まれています。文字だけで書いてください。")
+    message = cleaned.text
     if not message.strip():
         return None, json_error(400, "empty_message", "メッセージが空です。困っていることを書いてください。")
     if len(message) > settings.max_message_chars:
         return None, json_error(400, "too_long", f"メッセージが長すぎます。{settings.max_message_chars}文字以内で、"
                                             "いくつかに分けて送ってください。")
-    if has_control_characters(message):
-        return None, json_error(400, "control_characters", "送れない文字が含まれています。文字だけで書いてください。")
     return (sender, message), None
 
 

@@ -26,6 +26,9 @@ def main(argv=None) -> int:
     except (DirectoryError, StoreError) as exc:
         print(f"web side cannot start: {exc}", file=sys.stderr)
         return 2
+    # For the city: directory values the source did not give (residents only read "見込み").
+    logging.getLogger("soudan.web").info("directory values not confirmed by the city: %s",
+                                         "; ".join(app.config["DIRECTORY"].unconfirmed) or "none")
     serve(app, host=args.host, port=args.port, threads=args.threads, ident="soudan",
           connection_limit=200, channel_timeout=30, clear_untrusted_proxy_headers=True,
           max_request_body_size=512 * 1024)

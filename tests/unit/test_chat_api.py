@@ -28,7 +28,8 @@ SENDER = "abcdefgh12345678"
     ({"sender": SENDER, "message": "   "}, "empty_message"),
     ({"sender": SENDER, "message": "あ" * 2001}, "too_long"),
     ({"sender": SENDER, "message": "abc\x00def"}, "control_characters"),
-    ({"sender": SENDER, "message": "abc\u202edef"}, "control_characters"),
+    ({"sender": SENDER, "message": "abc\x1bdef"}, "control_characters"),
+    ({"sender": SENDER, "message": "\u200b\ufeff\u2060 \u202e"}, "empty_message"),  # invisible only
     (["not", "an", "object"], "bad_json"),
 ])
 def test_bad_input_gets_400_with_a_japanese_message(client, body, code):
@@ -36,6 +37,13 @@ def test_bad_input_gets_400_with_a_japanese_message(client, body, code):
     assert response.status_code == 400
     error = response.get_json()["error"]
     assert error["code"] == code and error["message"]
+
+
+def test_lone_surrogate_is_refused(client):
+    body = '{"sender": "%s", "message": "abc\\ud800def"}' % SENDER  # valid JSON, invalid text
+    response = client.post("/api/chat", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "control_characters"
 
 
 def test_not_json(client):
@@ -86,3 +94,57 @@ def test_demo_page_lists_the_directory(client):
     for agency in get_directory().agencies.values():
         assert agency.phone in html
     assert "soudan-widget.js" in html
+
+
+class FakeRasa:
+    """Records what the web side forwards to Rasa."""
+
+    def __init__(self):
+        self.calls = []
+
+    def send(self, sender, text):
+        self.calls.append((sender, text))
+        return [{"text": "はい。どんなことか、書ける範囲で教えてください。"}]
+
+    def health(self):
+        return {"rasa": "ok", "action_server": "ok"}
+
+
+@pytest.fixture
+def answering(client):
+    rasa = FakeRasa()
+    client.application.config["RASA"] = rasa
+    return client, rasa
+
+
+@pytest.mark.parametrize("message", [
+    "すみません🙇\u200d♀️ 母のことで相談です",
+    "またやってしまった🤦\u200d♀️",
+    "👨\u200d👩\u200d👧 家族のことです",
+    "ありがとう❤️ 1️⃣つ目の相談",
+])
+def test_emoji_sequences_are_answered_and_forwarded_whole(answering, message):
+    client, rasa = answering
+    response = client.post("/api/chat", json={"sender": SENDER, "message": message})
+    assert response.status_code == 200, response.get_json()
+    assert rasa.calls == [("web-" + SENDER, message)]
+
+
+def test_invisible_characters_from_copied_text_are_removed_before_rasa(answering):
+    client, rasa = answering
+    response = client.post("/api/chat", json={"sender": SENDER,
+                                              "message": "\ufeff\u202a母の\u200b物忘れ\u2069が\u00ad心配\u200e"})
+    assert response.status_code == 200
+    assert rasa.calls == [("web-" + SENDER, "母の物忘れが心配")]
+
+
+def test_invisible_characters_do_not_count_towards_the_length_limit(answering):
+    client, rasa = answering
+    response = client.post("/api/chat", json={"sender": SENDER, "message": "あ\u200b" * 1500})
+    assert response.status_code == 200 and rasa.calls[0][1] == "あ" * 1500
+
+
+def test_rasa_down_and_zero_width_space_in_crisis_text_still_gives_crisis_lines(client):
+    response = client.post("/api/chat", json={"sender": SENDER, "message": "もう死\u200bにたい"})
+    assert response.status_code == 503
+    assert get_directory().hotlines["yorisoi"].number in response.get_json()["error"]["message"]

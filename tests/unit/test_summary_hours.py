@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timezone
 
 from bot.clock import JST, now
 from bot.directory import get_directory
@@ -21,7 +21,63 @@ def test_hours_sunday_night_and_monday_morning():
     assert is_open(sogo, MONDAY_10AM)
     assert next_opening(sogo, SUNDAY_3AM) == datetime(2026, 11, 30, 8, 45, tzinfo=JST)
     text = describe_hours(sogo, SUNDAY_3AM)
-    assert "見込み" in text and "確認中" in text and "時間外" in text and "明日" in text
+    assert "見込み" in text and "時間外" in text and "明日" in text
+    assert "変わることがあります" in text and "祝日・年末年始はお休み" in text
+
+
+def test_hours_wording_has_no_internal_note():
+    sogo = get_directory().agency("sogo")
+    for when in (SUNDAY_3AM, MONDAY_10AM, HOLIDAY_10AM, YEAR_END_10AM):
+        assert "確認中" not in describe_hours(sogo, when)
+
+
+HOLIDAY_10AM = datetime(2026, 11, 23, 10, 0, tzinfo=JST)   # 勤労感謝の日, a Monday
+YEAR_END_10AM = datetime(2026, 12, 30, 10, 0, tzinfo=JST)  # a Wednesday in the year-end closure
+
+
+def test_national_holiday_is_closed_and_the_next_opening_is_the_next_day():
+    for agency in get_directory().agencies.values():
+        assert not is_open(agency, HOLIDAY_10AM)
+        assert next_opening(agency, HOLIDAY_10AM) == datetime(2026, 11, 24, 8, 45, tzinfo=JST)
+    text = describe_hours(get_directory().agency("sogo"), HOLIDAY_10AM)
+    assert "時間外" in text and "明日の8時45分" in text
+
+
+def test_year_end_closure_is_closed_and_the_next_opening_is_after_new_year():
+    sogo = get_directory().agency("sogo")
+    assert not is_open(sogo, YEAR_END_10AM)
+    assert next_opening(sogo, YEAR_END_10AM) == datetime(2027, 1, 4, 8, 45, tzinfo=JST)
+    assert "1月4日（月）の8時45分" in describe_hours(sogo, YEAR_END_10AM)
+    # The last working day before the closure, after hours: the next opening skips it too.
+    assert next_opening(sogo, datetime(2026, 12, 28, 18, 0, tzinfo=JST)) == datetime(2027, 1, 4, 8, 45, tzinfo=JST)
+    assert not is_open(sogo, datetime(2027, 1, 1, 10, 0, tzinfo=JST))
+
+
+def test_ordinary_weekday_at_ten_is_open():
+    sogo = get_directory().agency("sogo")
+    assert is_open(sogo, datetime(2026, 11, 24, 10, 0, tzinfo=JST))
+    assert is_open(sogo, datetime(2027, 1, 4, 10, 0, tzinfo=JST))
+    assert "受付時間内" in describe_hours(sogo, datetime(2026, 11, 24, 10, 0, tzinfo=JST))
+
+
+def test_substitute_holiday_is_closed():
+    sogo = get_directory().agency("sogo")
+    # 2027-03-22 (Mon): 振替休日 for 春分の日 on Sunday the 21st.
+    assert not is_open(sogo, datetime(2027, 3, 22, 10, 0, tzinfo=JST))
+    assert next_opening(sogo, datetime(2027, 3, 19, 18, 0, tzinfo=JST)) == datetime(2027, 3, 23, 8, 45, tzinfo=JST)
+
+
+def test_injected_clock_on_a_holiday(monkeypatch):
+    monkeypatch.setenv("SOUDAN_NOW", "2026-11-23T10:00:00+09:00")
+    sogo = get_directory().agency("sogo")
+    assert not is_open(sogo, now())
+    assert next_opening(sogo, now()) == datetime(2026, 11, 24, 8, 45, tzinfo=JST)
+
+
+def test_time_in_another_zone_is_read_as_japan_time():
+    sogo = get_directory().agency("sogo")
+    assert is_open(sogo, datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc))        # 10:00 in Japan
+    assert not is_open(sogo, datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc))    # the holiday
 
 
 def test_agency_card_comes_from_the_directory():

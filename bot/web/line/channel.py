@@ -19,7 +19,7 @@ from pydantic.v1 import ValidationError as PydanticValidationError
 
 from bot.danger import detect
 from bot.replies import crisis_message, service_unavailable_text
-from bot.textnorm import strip_control_characters
+from bot.inputtext import clean_text
 from bot.web.line import copy
 from bot.web.line.dedup import TtlSet
 from bot.web.line.messages import text_message, to_line_messages, to_sdk
@@ -204,8 +204,9 @@ class LineChannel:
     def answer_text(self, sender: Optional[str], text, stale: bool, typed: bool = True) -> List[dict]:
         if not isinstance(text, str):
             return [{"text": copy.empty_text()}]
-        # Removed rather than refused (as the widget does): LINE emoji sequences use U+200D.
-        text = strip_control_characters(text).strip()
+        # The widget's cleaning (bot/inputtext.py): invisible characters removed, emoji sequences
+        # kept. Characters the widget refuses are removed here instead: LINE has no error reply.
+        text = clean_text(text).text.strip()
         if not text:
             return [{"text": copy.empty_text()}]
         if typed and len(text) > self.settings.max_message_chars:
