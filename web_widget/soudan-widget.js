@@ -552,7 +552,6 @@
     typing.hidden = !waiting;
     if (waiting) { log.appendChild(typing); }
     log.setAttribute("aria-busy", busy() ? "true" : "false");
-    sendButton.disabled = waiting;
   }
 
   function removeNodes(selector) {
