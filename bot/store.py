@@ -118,8 +118,22 @@ def _migration_2_staff(db: sqlite_utils.Database) -> None:
     """)
 
 
+def _migration_3_login_throttle(db: sqlite_utils.Database) -> None:
+    """Login failures per client address and per unknown username (known accounts keep theirs on
+    ``staff_users``), so a lockout does not depend on whether the name exists. Idempotent."""
+    db.executescript("""
+        CREATE TABLE IF NOT EXISTS login_throttle (
+            key TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL DEFAULT 0,
+            window_start TEXT NOT NULL,
+            locked_until TEXT
+        );
+    """)
+
+
 # Append new migrations at the end; never edit one that has shipped.
-MIGRATIONS: List[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2_staff]
+MIGRATIONS: List[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2_staff,
+                                                             _migration_3_login_throttle]
 
 
 def connect(path: Optional[Path] = None) -> sqlite_utils.Database:

@@ -6,6 +6,7 @@
     python -m bot.web.staff.accounts disable --username tanaka
     python -m bot.web.staff.accounts enable --username tanaka
     python -m bot.web.staff.accounts unlock --username tanaka
+    python -m bot.web.staff.accounts unlock-address --address 192.0.2.10   # a locked client address
     python -m bot.web.staff.accounts password --username tanaka            # asks the new one
 
 The password is read with getpass (twice) on a terminal, else as one line from standard input.
@@ -45,6 +46,8 @@ def main(argv: Optional[list] = None) -> int:
     for name, text in (("disable", "disable an account and end its sessions"), ("enable", "enable an account"),
                        ("unlock", "clear a login lockout"), ("password", "set a new password")):
         sub.add_parser(name, help=text).add_argument("--username", required=True)
+    sub.add_parser("unlock-address", help="clear the login lockout of one client address").add_argument(
+        "--address", required=True)
     sub.add_parser("list", help="list accounts")
     args = parser.parse_args(argv)
     try:
@@ -73,6 +76,10 @@ def main(argv: Optional[list] = None) -> int:
             user = auth.unlock(db, args.username)
             audit.record(db, "account_unlock", CLI_ACTOR, target=user.username)
             print(f"unlocked {user.username}")
+        elif args.command == "unlock-address":
+            cleared = auth.unlock_address(db, args.address)
+            audit.record(db, "address_unlock", CLI_ACTOR, target=args.address)
+            print(f"unlocked address {args.address}" if cleared else f"no failures recorded for {args.address}")
         elif args.command == "password":
             user = auth.set_password(db, args.username, read_password())
             audit.record(db, "account_password", CLI_ACTOR, target=user.username)

@@ -1,7 +1,11 @@
 """Staff accounts, passwords, login lockout and server-side sessions.
 
 - Passwords: scrypt hashes (werkzeug), at least 12 characters; no default account exists.
-- Lockout: after ``LOCK_AFTER`` failed logins in a row the account is locked ``LOCK_MINUTES``.
+- Lockout, by account: after ``LOCK_AFTER`` failed logins in a row (from any address) the account
+  is locked ``LOCK_MINUTES``. A username that does not exist is counted and locked the same way,
+  so the answers never tell whether a name exists.
+- Lockout, by client address: ``ADDRESS_LOCK_AFTER`` failures from one address within
+  ``LOCK_MINUTES`` (whatever the usernames) lock that address ``LOCK_MINUTES`` for every username.
 - Sessions: the browser's cookie carries only a random token; the server keeps its SHA-256 in
   ``staff_sessions`` with the last time it was used. Idle sessions, logged-out sessions and
   sessions of disabled accounts stop working at once (a copied cookie is worthless after logout).
@@ -25,6 +29,8 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128
 LOCK_AFTER = 5
 LOCK_MINUTES = 15
+ADDRESS_LOCK_AFTER = 20
+LOCKED_OUTCOMES = ("locked", "locked_now", "address_locked", "address_locked_now")
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,31}$")
 _COMMON = {"password1234", "passwordpassword", "123456789012", "1234567890123", "qwertyuiopas",
            "hokutohokuto", "hokuto123456", "administrator", "soudansoudan", "abcdefghijkl"}
@@ -146,6 +152,7 @@ def unlock(db: sqlite_utils.Database, username: str) -> StaffUser:
     user = _require(db, username)
     with db.conn:
         db.execute("UPDATE staff_users SET failed_logins = 0, locked_until = NULL WHERE id = ?", [user.id])
+        db.execute("DELETE FROM login_throttle WHERE key = ?", [f"user:{user.username}"])
     return get_user_by_id(db, user.id)
 
 
@@ -157,42 +164,100 @@ def set_password(db: sqlite_utils.Database, username: str, password: str) -> Sta
     with db.conn:
         db.execute("UPDATE staff_users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE id = ?",
                    [hash_password(password), user.id])
+        db.execute("DELETE FROM login_throttle WHERE key = ?", [f"user:{user.username}"])
         end_user_sessions(db, user.id)
     return get_user_by_id(db, user.id)
 
 
-def authenticate(db: sqlite_utils.Database, username: str, password: str) -> Tuple[Optional[StaffUser], str]:
-    """Check a login. Returns (user, outcome); outcome is one of
-    ``ok``, ``unknown``, ``bad_password``, ``disabled``, ``locked`` (still locked) and
-    ``locked_now`` (this failure locked the account)."""
+def _throttle_locked(db: sqlite_utils.Database, key: str, moment: datetime) -> bool:
+    rows = list(db.query("SELECT locked_until FROM login_throttle WHERE key = ?", [key]))
+    return bool(rows and rows[0]["locked_until"] and datetime.fromisoformat(rows[0]["locked_until"]) > moment)
+
+
+def _throttle_fail(db: sqlite_utils.Database, key: str, limit: int, moment: datetime, *,
+                   window: bool) -> Tuple[int, bool]:
+    """Count one failure for ``key`` inside the caller's transaction; returns (count, locked now).
+
+    ``window``: count only the failures of the last ``LOCK_MINUTES`` (addresses). Otherwise count
+    failures in a row (usernames); ``window_start`` is then the time of the last failure. A new
+    key, or one whose lock has expired, starts a fresh count. One statement, so parallel attempts
+    cannot slip past the limit."""
+    stamp = _stamp(moment)
+    window_from = _stamp(moment - timedelta(minutes=LOCK_MINUTES)) if window else ""
+    expired = "(locked_until IS NOT NULL AND locked_until <= :now)"
+    fresh = f"({expired} OR window_start < :window_from)"
+    failures = db.execute(
+        "INSERT INTO login_throttle (key, failures, window_start, locked_until) VALUES (:key, 1, :now, NULL) "
+        f"ON CONFLICT(key) DO UPDATE SET failures = CASE WHEN {fresh} THEN 1 ELSE failures + 1 END, "
+        f"window_start = CASE WHEN {fresh} OR NOT :window THEN :now ELSE window_start END, "
+        f"locked_until = CASE WHEN {expired} THEN NULL ELSE locked_until END RETURNING failures",
+        {"key": key, "now": stamp, "window_from": window_from, "window": 1 if window else 0}).fetchone()[0]
+    if failures >= limit:
+        db.execute("UPDATE login_throttle SET failures = 0, window_start = ?, locked_until = ? WHERE key = ?",
+                   [stamp, _stamp(moment + timedelta(minutes=LOCK_MINUTES)), key])
+        return 0, True
+    return failures, False
+
+
+def _prune_throttle(db: sqlite_utils.Database, moment: datetime) -> None:
+    """Forget counts with no failure for a day and no lock in force (the same rule for every
+    username, known or not)."""
+    db.execute("DELETE FROM login_throttle WHERE window_start < ? AND (locked_until IS NULL OR locked_until <= ?)",
+               [_stamp(moment - timedelta(days=1)), _stamp(moment)])
+
+
+def authenticate(db: sqlite_utils.Database, username: str, password: str,
+                 address: Optional[str] = None) -> Tuple[Optional[StaffUser], str]:
+    """Check a login from ``address`` (the client's IP). Returns (user, outcome); outcome is one of
+    ``ok``, ``unknown``, ``bad_password``, ``disabled``, ``locked`` (the username is still locked),
+    ``locked_now`` (this failure locked it), ``address_locked`` (the address is still locked) and
+    ``address_locked_now``.
+
+    Every failure counts against the username (known or not, in ``login_throttle``; mirrored on
+    ``staff_users`` for the account pages) and against the address. Every path checks one
+    password hash, so neither the answer nor its time tells whether a name exists."""
     moment = now()
     user = get_user(db, username) if username else None
-    if user is None:
+    name_key = f"user:{username}"
+    address_key = f"addr:{address}" if address else None
+    if address_key and _throttle_locked(db, address_key, moment):
         _dummy_check(password)
-        return None, "unknown"
-    if user.locked_at(moment):
+        return user, "address_locked"
+    if _throttle_locked(db, name_key, moment) or (user is not None and user.locked_at(moment)):
         _dummy_check(password)
         return user, "locked"
-    stored = db.query("SELECT password_hash FROM staff_users WHERE id = ?", [user.id])
-    good = check_password_hash(next(iter(stored))["password_hash"], password)
-    if good and user.disabled:
-        return user, "disabled"
+    if user is None:
+        _dummy_check(password)
+        good = False
+    else:
+        stored = db.query("SELECT password_hash FROM staff_users WHERE id = ?", [user.id])
+        good = check_password_hash(next(iter(stored))["password_hash"], password)
     with db.conn:
-        if good:
+        if good and not user.disabled:
+            db.execute("DELETE FROM login_throttle WHERE key = ?", [name_key])
             db.execute("UPDATE staff_users SET failed_logins = 0, locked_until = NULL, last_login_at = ? WHERE id = ?",
                        [_stamp(moment), user.id])
             return get_user_by_id(db, user.id), "ok"
-        if user.locked_until:  # an expired lock starts a fresh count
-            db.execute("UPDATE staff_users SET failed_logins = 0, locked_until = NULL WHERE id = ? AND locked_until = ?",
-                       [user.id, user.locked_until])
-        # Counted in the database, so parallel attempts cannot slip past the limit.
-        failures = db.execute("UPDATE staff_users SET failed_logins = failed_logins + 1 WHERE id = ? "
-                              "RETURNING failed_logins", [user.id]).fetchone()[0]
-        if failures >= LOCK_AFTER:
-            db.execute("UPDATE staff_users SET failed_logins = 0, locked_until = ? WHERE id = ?",
-                       [_stamp(moment + timedelta(minutes=LOCK_MINUTES)), user.id])
-            return user, "locked_now"
-    return user, "bad_password"
+        _prune_throttle(db, moment)
+        failures, locked = _throttle_fail(db, name_key, LOCK_AFTER, moment, window=False)
+        if user is not None:
+            db.execute("UPDATE staff_users SET failed_logins = ?, locked_until = ? WHERE id = ?",
+                       [failures, _stamp(moment + timedelta(minutes=LOCK_MINUTES)) if locked else None, user.id])
+        address_locked = bool(address_key) and _throttle_fail(db, address_key, ADDRESS_LOCK_AFTER, moment,
+                                                               window=True)[1]
+    if locked:
+        return user, "locked_now"
+    if address_locked:
+        return user, "address_locked_now"
+    if user is None:
+        return None, "unknown"
+    return user, "disabled" if good else "bad_password"
+
+
+def unlock_address(db: sqlite_utils.Database, address: str) -> bool:
+    """Clear the lock and count of one client address; False when it had none."""
+    with db.conn:
+        return db.execute("DELETE FROM login_throttle WHERE key = ?", [f"addr:{address}"]).rowcount > 0
 
 
 def _token_hash(token: str) -> str:

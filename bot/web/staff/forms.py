@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from bot.web.staff.queries import NOTE_MAX_CHARS
+from bot.web.staff.queries import NOTE_MAX_CHARS, SEARCH_MAX_CHARS
 
 
 class LoginForm(FlaskForm):
@@ -15,6 +15,10 @@ class LoginForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     pass
+
+
+class SearchForm(FlaskForm):
+    q = StringField("受付番号または電話番号", validators=[DataRequired(), Length(max=SEARCH_MAX_CHARS)])
 
 
 class StatusForm(FlaskForm):

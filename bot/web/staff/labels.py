@@ -7,8 +7,17 @@ from typing import Optional
 from bot.directory import get_directory
 from bot.fields import ALL_FIELDS, CONSENT_LABELS, FIELD_LABELS, URGENCY_LABELS  # noqa: F401 (used by templates)
 
-# Kinds of danger in Japanese, from directory/hotlines.yml (crisis_kinds: label).
-CRISIS_LABELS = {kind: entry.label for kind, entry in get_directory().crisis_kinds.items()}
+# Kinds of danger in Japanese, from directory/hotlines.yml (crisis_kinds: label). A kind the data
+# does not name (or ``general`` if its label were missing) is never shown as the raw word.
+UNKNOWN_CRISIS_LABEL = "危険のサイン（種類不明）"
+CRISIS_LABELS = {kind: entry.label for kind, entry in get_directory().crisis_kinds.items() if entry.label}
+CRISIS_LABELS.setdefault("general", UNKNOWN_CRISIS_LABEL)
+LATE_DANGER_LABEL = "受付後に危険のサイン"
+UNKNOWN_FIELD_LABEL = "その他の分野"
+
+
+def crisis_label(kind: Optional[str]) -> str:
+    return CRISIS_LABELS.get(kind or "", UNKNOWN_CRISIS_LABEL)
 
 STATUSES = ("new", "in_progress", "connected", "closed")
 STATUS_LABELS = {"new": "新規", "in_progress": "対応中", "connected": "つないだ", "closed": "終結"}
@@ -27,16 +36,18 @@ FIELDS = ALL_FIELDS
 NO_FIELD = "none"
 NO_FIELD_LABEL = "分野なし"
 EVENT_LABELS = {"status": "状態の変更", "note": "メモ", "assign": "担当の変更", "purge": "保存期間による削除",
-                "danger": "危険のサイン（相談者の書き込み）"}
+                "danger": "危険のサイン（相談者の書き込み）", "case": "相談内容の更新（チャット）"}
 AUDIT_ACTION_LABELS = {
     "login_ok": "ログイン",
     "login_failed": "ログイン失敗",
     "login_locked": "ロック中のログイン",
     "account_locked": "アカウントをロック",
+    "address_locked": "接続元をロック",
     "logout": "ログアウト",
     "session_expired": "時間切れでログアウト",
     "view_queue": "一覧を表示",
     "view_handoff": "受付票を表示",
+    "search": "受付番号・電話番号で検索",
     "view_stats": "統計を表示",
     "view_audit": "操作記録を表示",
     "view_accounts": "アカウント一覧を表示",
@@ -50,10 +61,12 @@ AUDIT_ACTION_LABELS = {
     "account_disable": "アカウントを停止",
     "account_enable": "アカウントを再開",
     "account_unlock": "ロックを解除",
+    "address_unlock": "接続元のロックを解除",
     "account_password": "パスワードを変更",
     "denied": "権限のない操作",
 }
-FILTER_LABELS = {"status": "状態", "urgency": "緊急度", "field": "分野", "channel": "経路",
+CONSENT_VIEWS = ("no", "all")  # the working queue (no value) leaves out 同意なし
+FILTER_LABELS = {"status": "状態", "consent": "同意", "urgency": "緊急度", "field": "分野", "channel": "経路",
                  "date_from": "受付日（から）", "date_to": "受付日（まで）"}
 WEEKDAYS_JA = "月火水木金土日"
 
@@ -61,7 +74,7 @@ WEEKDAYS_JA = "月火水木金土日"
 def field_label(code: Optional[str]) -> str:
     if not code or code == NO_FIELD:
         return NO_FIELD_LABEL
-    return FIELD_LABELS.get(code, code)
+    return FIELD_LABELS.get(code, UNKNOWN_FIELD_LABEL)
 
 
 def _format(value: Optional[str], with_time: bool) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple
@@ -11,7 +12,8 @@ from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 import sqlite_utils
 
 from bot.clock import now
-from bot.web.staff.labels import (CHANNELS, FIELDS, NO_FIELD, STATUSES, TRANSITIONS, URGENCIES)
+from bot.store import DANGER_EVENT, is_valid_reference
+from bot.web.staff.labels import (CHANNELS, CONSENT_VIEWS, FIELDS, NO_FIELD, STATUSES, TRANSITIONS, URGENCIES)
 
 PAGE_SIZE = 50
 NOTE_MAX_CHARS = 2000
@@ -37,11 +39,13 @@ class Filters:
     channel: str = ""
     date_from: str = ""    # YYYY-MM-DD, inclusive
     date_to: str = ""
+    consent: str = ""      # "" the working queue (同意なし left out), "no" only 同意なし, "all"
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> Tuple["Filters", List[str]]:
         """Filters from a query string; unknown values are dropped and reported."""
-        allowed = {"status": ("open",) + STATUSES, "urgency": URGENCIES, "field": FIELDS, "channel": CHANNELS}
+        allowed = {"status": ("open",) + STATUSES, "urgency": URGENCIES, "field": FIELDS, "channel": CHANNELS,
+                   "consent": CONSENT_VIEWS}
         values, problems = {}, []
         for name, choices in allowed.items():
             value = (args.get(name) or "").strip()
@@ -65,8 +69,14 @@ class Filters:
     def active(self) -> Dict[str, str]:
         return {k: v for k, v in asdict(self).items() if v}
 
-    def where(self, *, ignore_status: bool = False) -> Tuple[str, list]:
+    def where(self, *, ignore_status: bool = False, consent: Optional[str] = None) -> Tuple[str, list]:
+        """SQL for these filters; ``consent`` overrides the consent view (for the 同意なし count)."""
         clauses, params = [], []
+        view = self.consent if consent is None else consent
+        if view == "no":
+            clauses.append("consent = 'no'")
+        elif view != "all":
+            clauses.append("consent != 'no'")
         if self.status and not ignore_status:
             if self.status == "open":
                 clauses.append("status != 'closed'")
@@ -92,6 +102,15 @@ class Filters:
 
 
 PINNED = "CASE WHEN status IN ('new', 'in_progress') AND (urgent = 1 OR urgency = 'high') THEN 1 ELSE 0 END"
+# When the resident told of danger after the handoff (bot.store.raise_danger), last time.
+LATE_DANGER_AT = (f"(SELECT max(e.at) FROM handoff_events e WHERE e.handoff_id = handoffs.id "
+                  f"AND e.kind = '{DANGER_EVENT}')")
+# Such a case goes above everything while it is open, and also when the danger came after its
+# last change of status (e.g. told after the case was closed), until someone moves it again.
+LATE_DANGER_FIRST = ("CASE WHEN late_danger_at IS NOT NULL AND (status IN ('new', 'in_progress') "
+                     "OR status_changed_at IS NULL OR late_danger_at > status_changed_at) THEN 1 ELSE 0 END")
+QUEUE_COLUMNS = ("id, ref, created_at, channel, consent, urgency, urgent, fields, main_field, status, assignee, "
+                 "connected_agency, status_changed_at, text_purged_at, summary")
 
 
 def _row(row: Mapping) -> dict:
@@ -104,16 +123,27 @@ def _row(row: Mapping) -> dict:
 
 def list_handoffs(db: sqlite_utils.Database, filters: Filters, *, page: int = 1,
                   page_size: Optional[int] = PAGE_SIZE) -> Tuple[List[dict], int]:
-    """Open urgent cases first (``pinned``), then newest first. Returns (rows, total)."""
+    """Cases with danger told after the handoff first (``late_danger``), then open urgent cases
+    (``pinned``), then newest first. Returns (rows, total)."""
     clause, params = filters.where()
     total = next(iter(db.query(f"SELECT count(*) AS n FROM handoffs{clause}", params)))["n"]
-    sql = (f"SELECT id, ref, created_at, channel, consent, urgency, urgent, fields, main_field, status, "
-           f"assignee, connected_agency, status_changed_at, text_purged_at, summary, {PINNED} AS pinned "
-           f"FROM handoffs{clause} ORDER BY pinned DESC, created_at DESC, id DESC")
+    sql = (f"SELECT *, {LATE_DANGER_FIRST} AS late_danger FROM ("
+           f"SELECT {QUEUE_COLUMNS}, {PINNED} AS pinned, {LATE_DANGER_AT} AS late_danger_at FROM handoffs{clause}) "
+           f"ORDER BY late_danger DESC, pinned DESC, created_at DESC, id DESC")
     if page_size:
         sql += " LIMIT ? OFFSET ?"
         params = params + [page_size, (max(page, 1) - 1) * page_size]
     return [_row(r) for r in db.query(sql, params)], total
+
+
+def count_without_consent(db: sqlite_utils.Database, filters: Filters) -> Dict[str, int]:
+    """同意なし records under the other filters: {"total", "late_danger"} (kept out of the
+    working queue, so the queue page says how many there are)."""
+    clause, params = filters.where(consent="no")
+    row = next(iter(db.query(
+        f"SELECT count(*) AS total, coalesce(sum({LATE_DANGER_AT} IS NOT NULL), 0) AS late_danger "
+        f"FROM handoffs{clause}", params)))
+    return {"total": row["total"], "late_danger": row["late_danger"]}
 
 
 def status_counts(db: sqlite_utils.Database, filters: Optional[Filters] = None) -> Dict[str, int]:
@@ -125,8 +155,66 @@ def status_counts(db: sqlite_utils.Database, filters: Optional[Filters] = None) 
 
 
 def get_handoff(db: sqlite_utils.Database, ref: str) -> Optional[dict]:
-    rows = list(db.query("SELECT * FROM handoffs WHERE ref = ?", [ref]))
+    rows = list(db.query(f"SELECT *, {LATE_DANGER_AT} AS late_danger_at FROM handoffs WHERE ref = ?", [ref]))
     return _row(rows[0]) if rows else None
+
+
+# ---------------------------------------------------------------- search by 受付番号 or phone number
+
+SEARCH_MAX_CHARS = 40
+SEARCH_MAX_ROWS = 50
+_DASHES = "-‐‑‒–—―−－ー"
+
+
+@dataclass
+class SearchQuery:
+    kind: str          # "ref", "phone" or "invalid"
+    value: str = ""    # "482-9135" for a reference, digits only (0 first) for a phone
+    problem: str = ""  # why the text was not understood (Japanese, for the page)
+
+
+def parse_search(text: str) -> SearchQuery:
+    """What staff typed: a 受付番号 (``482-9135``, ``4829135``, full-width) or a phone number
+    in any usual spelling (``090-1234-5678``, ``09012345678``, ``０９０（１２３４）５６７８``,
+    ``+81 90 1234 5678``)."""
+    text = unicodedata.normalize("NFKC", text or "").strip()[:SEARCH_MAX_CHARS]
+    if not text:
+        return SearchQuery("invalid", problem="受付番号か電話番号を入れてください。")
+    if re.search(r"[^0-9\s()+" + re.escape(_DASHES) + "]", text):
+        return SearchQuery("invalid", problem="数字とハイフンだけで入れてください。")
+    digits = re.sub(r"[^0-9]", "", text)
+    if text.lstrip().startswith("+81") or (digits.startswith("81") and len(digits) in (11, 12)):
+        digits = "0" + digits[2:]
+    if len(digits) == 7:
+        if not is_valid_reference(digits):
+            return SearchQuery("invalid", problem="受付番号の数字が合いません。もう一度確かめてください。")
+        return SearchQuery("ref", f"{digits[:3]}-{digits[3:]}")
+    if digits.startswith("0") and len(digits) in (10, 11):
+        return SearchQuery("phone", digits)
+    return SearchQuery("invalid", problem="受付番号（7けた）か電話番号（10けたか11けた）を入れてください。")
+
+
+def phone_digits(value: Optional[str]) -> str:
+    """The digits of a stored phone answer, in the same form as a parsed search."""
+    digits = re.sub(r"[^0-9]", "", unicodedata.normalize("NFKC", value or ""))
+    if digits.startswith("81") and len(digits) in (11, 12):
+        digits = "0" + digits[2:]
+    return digits
+
+
+def find_by_phone(db: sqlite_utils.Database, digits: str) -> List[dict]:
+    """Cases whose contact phone (kept only with consent, until retention) is this number,
+    in queue order. The numbers are stored as the resident typed them, so they are compared
+    in Python after normalising."""
+    rows = db.query(f"SELECT {QUEUE_COLUMNS}, {PINNED} AS pinned, {LATE_DANGER_AT} AS late_danger_at "
+                    "FROM handoffs WHERE json_extract(summary, '$.wish.phone') IS NOT NULL "
+                    "ORDER BY created_at DESC, id DESC")
+    found = [r for r in (_row(row) for row in rows)
+             if phone_digits(((r["summary"].get("wish") or {}).get("phone"))) == digits]
+    for r in found:
+        r["late_danger"] = 1 if r["late_danger_at"] else 0
+    found.sort(key=lambda r: (-r["late_danger"], -r["pinned"]))  # stable: newest first within
+    return found[:SEARCH_MAX_ROWS]
 
 
 def events(db: sqlite_utils.Database, handoff_id: int) -> List[dict]:

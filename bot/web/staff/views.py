@@ -17,10 +17,10 @@ from bot.clock import now
 from bot.store import open_store
 from bot.web.staff import audit, auth, labels
 from bot.web.staff.forms import (AccountActionForm, AssignForm, LoginForm, LogoutForm, NoteForm, PurgeForm,
-                                 StatusForm)
-from bot.web.staff.queries import (PAGE_SIZE, Filters, WorkflowError, add_note, change_status, events,
-                                   get_handoff, list_handoffs, purge_text, set_assignee, status_counts,
-                                   weekly_stats)
+                                 SearchForm, StatusForm)
+from bot.web.staff.queries import (PAGE_SIZE, SEARCH_MAX_CHARS, Filters, WorkflowError, add_note, change_status,
+                                   count_without_consent, events, find_by_phone, get_handoff, list_handoffs,
+                                   parse_search, purge_text, set_assignee, status_counts, weekly_stats)
 from bot.web.staff.retention import default_days
 from bot.web.staff.stats_svg import stacked_bars
 
@@ -30,6 +30,8 @@ csrf = CSRFProtect()
 
 REF_PATTERN = re.compile(r"^\d{3}-\d{4}$")
 PUBLIC_ENDPOINTS = {"staff.login", "staff.static"}
+LOCKED_MESSAGE = (f"ログインの失敗が続いたため、ロックされています。{auth.LOCK_MINUTES}分ほどおいてから、"
+                  "もう一度お試しください。急ぐときは管理者に連絡してください。")
 STAFF_MAX_BODY_BYTES = 64 * 1024
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
@@ -190,17 +192,22 @@ def login():
     error = None
     if form.validate_on_submit():
         username = form.username.data.strip()
-        user, outcome = auth.authenticate(_db(), username, form.password.data)
+        user, outcome = auth.authenticate(_db(), username, form.password.data, _ip())
         if outcome == "ok":
             session.clear()  # no session fixation: nothing from before the login survives
             session["sid"] = auth.start_session(_db(), user)
             g.staff_user = user
             _audit("login_ok")
             return redirect(_safe_next(request.args.get("next")) or url_for("staff.queue"), code=303)
-        if outcome in ("locked", "locked_now"):
-            _audit("account_locked" if outcome == "locked_now" else "login_locked", username=username[:64])
-            error = (f"ログインに{auth.LOCK_AFTER}回続けて失敗したため、このアカウントは{auth.LOCK_MINUTES}分間"
-                     "ロックされています。時間をおいてから、もう一度お試しください。急ぐときは管理者に連絡してください。")
+        # Known and unknown usernames get the same words and the same lock (auth counts both), so
+        # the page never tells whether a name exists; a lock of the name or of the address reads
+        # the same too. The audit log (admins only) keeps the reason.
+        if outcome in auth.LOCKED_OUTCOMES:
+            action = {"locked_now": "account_locked", "address_locked_now": "address_locked"}.get(outcome,
+                                                                                              "login_locked")
+            _audit(action, username=username[:64],
+                   detail={"by": "address"} if outcome.startswith("address") else None)
+            error = LOCKED_MESSAGE
         else:
             _audit("login_failed", username=username[:64], detail={"reason": outcome})
             error = "ユーザー名またはパスワードが違います。"
@@ -234,10 +241,42 @@ def queue():
     page = _page()
     rows, total = list_handoffs(_db(), filters, page=page)
     counts = status_counts(_db(), filters)
+    without_consent = count_without_consent(_db(), filters)
     _audit("view_queue", detail=dict(filters.active(), page=page, rows=len(rows)))
     return render_template("staff/queue.html", rows=rows, total=total, counts=counts, filters=filters,
                            problems=problems, page=page, pages=max(1, -(-total // PAGE_SIZE)),
-                           query=filters.active(), agency_name=_agency_name)
+                           query=filters.active(), agency_name=_agency_name, without_consent=without_consent)
+
+
+@bp.route("/search", methods=["GET", "POST"])
+def search():
+    """Find cases by 受付番号 or phone number. POST, so a resident's phone number never sits in a
+    URL (browser history, proxy logs, Referer). The audit log keeps what was found (reference
+    numbers), never the text typed."""
+    form = SearchForm()
+    if request.method == "GET":
+        return render_template("staff/search.html", form=form, rows=None, problem=None)
+    if not form.validate():
+        return render_template("staff/search.html", form=form, rows=None,
+                               problem=f"受付番号か電話番号を入れてください（{SEARCH_MAX_CHARS}文字以内）。"), 400
+    query = parse_search(form.q.data)
+    if query.kind == "ref":
+        found = get_handoff(_db(), query.value)
+        _audit("search", target=found["ref"] if found else None,
+               detail={"by": "ref", "found": 1 if found else 0})
+        if found:
+            return redirect(url_for("staff.detail", ref=found["ref"]), code=303)
+        return render_template("staff/search.html", form=form, rows=[], searched="受付番号",
+                               problem=None), 404
+    if query.kind == "phone":
+        rows = find_by_phone(_db(), query.value)
+        refs = [r["ref"] for r in rows]
+        _audit("search", target=refs[0] if len(refs) == 1 else None,
+               detail={"by": "phone", "found": len(refs), **({"refs": refs} if len(refs) > 1 else {})})
+        return render_template("staff/search.html", form=form, rows=rows, searched="電話番号", problem=None,
+                               agency_name=_agency_name)
+    _audit("search", detail={"by": "invalid", "found": 0})
+    return render_template("staff/search.html", form=form, rows=None, problem=query.problem), 400
 
 
 CSV_COLUMNS = ("受付番号", "受付日時", "経路", "同意", "緊急度", "至急", "分野", "主な分野", "状態", "担当",
