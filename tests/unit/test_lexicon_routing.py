@@ -179,13 +179,6 @@ def test_spaces_inside_other_scripts_are_kept_and_japanese_words_joined(text, ki
     assert detect(text).kinds == [kind]
 
 
-def test_the_models_danger_does_not_count_in_a_language_they_did_not_learn():
-    sure = [{"name": "crisis", "confidence": 0.95}, {"name": "worry_poverty", "confidence": 0.05}]
-    worry = "Tôi bị mất việc ở công ty và không có tiền trả tiền nhà. Tôi nên hỏi ở đâu?"
-    assert decide(parse(worry, "crisis", 0.95, sure)).route != "emergency"
-    assert decide(parse("仕事がなくて、もう生きていけない気がする", "crisis", 0.95, sure)).route == "emergency"
-
-
 @pytest.mark.parametrize("text", ["मेरो काम छुट्यो र घरभाडा तिर्न पैसा छैन। म कहाँ सोध्न सक्छु?",
                                   "我在工厂的工作没有了，下个月的房租付不起，应该去哪里咨询？"])
 def test_another_language_goes_the_worry_way_whatever_the_classifier_guessed(text):
@@ -198,3 +191,18 @@ def test_another_language_goes_the_worry_way_whatever_the_classifier_guessed(tex
                                         ("Nawawala ang pitaka ko", []), ("Nawawala ang anak ko kahapon pa", ["missing"])])
 def test_a_missing_person_in_other_languages_is_a_person_not_a_job_or_a_wallet(text, kinds):
     assert detect(text).kinds == kinds
+
+
+@pytest.mark.parametrize("text,kind", [
+    ("I have been thinking of ending my own life", "suicide"),
+    ("Smoke is pouring from the apartment next door", "fire"),
+    ("Baby has a fever and won't wake up, it is 2am at night", "sick_child_night"),
+    ("Ông tôi bất tỉnh trong nhà tắm", "medical"),
+    ("Tôi muốn chết", "suicide"),
+])
+def test_danger_in_english_and_vietnamese_by_kind(text, kind):
+    assert kind in detect(text).kinds
+
+
+def test_a_fever_that_is_over_is_not_a_sick_child_at_night():
+    assert detect("My son had a fever last week, now he is fine. Which clinic is open on Sunday?").kinds == []
