@@ -23,7 +23,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 from bot.fields import BETWEEN_FIELDS, FIELD_LABELS, FIELD_ROUTE, MAIN_FIELDS, WEAK_BETWEEN_FIELDS, WORRY_INTENT_FIELD
 from bot.intake import command_of
 from bot.language import detect_language, is_foreign
-from bot.textnorm import looks_unusable
+from bot.textnorm import has_japanese, looks_unusable
 
 CONVERSATION_COMMANDS = ("stop", "start_over")
 
@@ -103,6 +103,11 @@ def model_danger_confidence(ranking: List[dict], danger: dict, models: dict, lim
                             text: str = "") -> Optional[float]:
     """The models' danger confidence when it counts, else None."""
     if danger.get("listed_pattern") or len(text.strip()) < MIN_MODEL_DANGER_CHARS:
+        return None
+    if text and not has_japanese(text):
+        # The models learned Japanese (and Chinese shares its characters); in English, Korean,
+        # Nepali, Vietnamese, Tagalog or Indonesian their score does not separate a worry about
+        # rent from danger, so only the lexicon's patterns in those languages count.
         return None
     only_negated = bool(danger.get("cancelled")) and all(c.get("reason") == "negated" for c in danger["cancelled"])
     diet = next((float(r.get("confidence") or 0) for r in ranking if r.get("name") == "crisis"), 0.0)

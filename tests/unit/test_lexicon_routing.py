@@ -206,3 +206,18 @@ def test_danger_in_english_and_vietnamese_by_kind(text, kind):
 
 def test_a_fever_that_is_over_is_not_a_sick_child_at_night():
     assert detect("My son had a fever last week, now he is fine. Which clinic is open on Sunday?").kinds == []
+
+
+def test_the_models_danger_counts_only_where_they_learned_the_language():
+    sure = [{"name": "crisis", "confidence": 0.95}, {"name": "worry_poverty", "confidence": 0.05}]
+    rent = "회사에서 해고되어서 월세를 낼 수 없어요. 어디에 상담하면 되나요?"
+    assert decide(parse(rent, "crisis", 0.95, sure)).route != "emergency"
+    assert decide(parse("仕事がなくて、もう生きていけない気がする", "crisis", 0.95, sure)).route == "emergency"
+
+
+@pytest.mark.parametrize("text,kind", [("Ayoko na mabuhay, pagod na ako", "suicide"),
+                                       ("어머니가 이틀째 전화를 안 받아요", "unresponsive"),
+                                       ("Saya dipaksa berhubungan oleh bos saya", "sexual_violence"),
+                                       ("दुई दिनदेखि खाना खाएको छैन", "lifeline")])
+def test_danger_in_languages_the_models_did_not_learn_comes_from_the_lexicon(text, kind):
+    assert kind in detect(text).kinds
