@@ -12,6 +12,20 @@ from bot.directory import DirectoryError
 from bot.store import StoreError, open_store
 
 
+def server_options(environ=os.environ) -> dict:
+    """waitress options. Behind a reverse proxy, ``TRUSTED_PROXY`` (its address) makes waitress
+    take the client's address from the proxy's X-Forwarded-For (one hop), so the staff login
+    lockout counts per resident or staff address, not per proxy; from any other peer the
+    forwarded headers are dropped."""
+    options = dict(ident="soudan", connection_limit=200, channel_timeout=30, clear_untrusted_proxy_headers=True,
+                   max_request_body_size=512 * 1024)
+    proxy = environ.get("TRUSTED_PROXY", "").strip()
+    if proxy:
+        options.update(trusted_proxy=proxy, trusted_proxy_count=1,
+                       trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"})
+    return options
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -29,9 +43,7 @@ def main(argv=None) -> int:
     # For the city: directory values the source did not give (residents only read "見込み").
     logging.getLogger("soudan.web").info("directory values not confirmed by the city: %s",
                                          "; ".join(app.config["DIRECTORY"].unconfirmed) or "none")
-    serve(app, host=args.host, port=args.port, threads=args.threads, ident="soudan",
-          connection_limit=200, channel_timeout=30, clear_untrusted_proxy_headers=True,
-          max_request_body_size=512 * 1024)
+    serve(app, host=args.host, port=args.port, threads=args.threads, **server_options())
     return 0
 
 
