@@ -164,8 +164,9 @@ class Directory:
         return tuple(self.crisis_kinds)
 
     def crisis_label(self, kind: str) -> str:
-        known = self.crisis_kinds.get(kind)
-        return known.label if known else kind
+        """The kind's Japanese label; a kind the data does not name reads as ``general``'s."""
+        known = self.crisis_kinds.get(kind) or self.crisis_kinds.get("general")
+        return known.label if known and known.label else "危険のサイン（種類不明）"
 
     def resolve(self, refs) -> List[object]:
         """Hotlines (and local agencies, for ``agency:SLUG``) for a list of references."""

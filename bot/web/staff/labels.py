@@ -7,17 +7,14 @@ from typing import Optional
 from bot.directory import get_directory
 from bot.fields import ALL_FIELDS, CONSENT_LABELS, FIELD_LABELS, URGENCY_LABELS  # noqa: F401 (used by templates)
 
-# Kinds of danger in Japanese, from directory/hotlines.yml (crisis_kinds: label). A kind the data
-# does not name (or ``general`` if its label were missing) is never shown as the raw word.
-UNKNOWN_CRISIS_LABEL = "危険のサイン（種類不明）"
-CRISIS_LABELS = {kind: entry.label for kind, entry in get_directory().crisis_kinds.items() if entry.label}
-CRISIS_LABELS.setdefault("general", UNKNOWN_CRISIS_LABEL)
 LATE_DANGER_LABEL = "受付後に危険のサイン"
 UNKNOWN_FIELD_LABEL = "その他の分野"
 
 
 def crisis_label(kind: Optional[str]) -> str:
-    return CRISIS_LABELS.get(kind or "", UNKNOWN_CRISIS_LABEL)
+    """Kinds of danger in Japanese, from directory/hotlines.yml (never the raw word)."""
+    return get_directory().crisis_label(kind or "general")
+
 
 STATUSES = ("new", "in_progress", "connected", "closed")
 STATUS_LABELS = {"new": "新規", "in_progress": "対応中", "connected": "つないだ", "closed": "終結"}
