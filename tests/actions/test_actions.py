@@ -61,6 +61,25 @@ def test_sunday_3am_lists_the_24h_lines_and_words_hours_as_unconfirmed():
     assert any("24時間" in (m.get("text") or "") for m in messages)
 
 
+@pytest.mark.parametrize("moment,opens", [
+    ("2026-11-23T10:00:00+09:00", "明日の8時45分"),          # 勤労感謝の日 (a Monday), office hours
+    ("2026-12-30T10:00:00+09:00", "1月4日（月）の8時45分"),  # the year-end closure
+])
+def test_holidays_and_the_year_end_closure_get_the_24h_lines(monkeypatch, moment, opens):
+    monkeypatch.setenv("SOUDAN_NOW", moment)
+    messages, _ = run(ActionRouteWorry(), tracker("母の物忘れがひどくて心配です", "worry_elderly"))
+    hours = messages[0]["custom"]["agency"]["hours_text"]
+    assert "時間外" in hours and opens in hours, hours
+    assert any("24時間" in (m.get("text") or "") for m in messages)
+
+
+def test_an_ordinary_weekday_morning_is_open_and_lists_no_24h_lines(monkeypatch):
+    monkeypatch.setenv("SOUDAN_NOW", "2026-11-24T10:00:00+09:00")
+    messages, _ = run(ActionRouteWorry(), tracker("母の物忘れがひどくて心配です", "worry_elderly"))
+    assert "受付時間内" in messages[0]["custom"]["agency"]["hours_text"]
+    assert not any("24時間" in (m.get("text") or "") for m in messages)
+
+
 def test_second_field_in_a_later_turn_asks_consent():
     t = tracker("借金もあって", "worry_poverty", slots={"fields": ["elderly"]})
     messages, events = run(ActionRouteWorry(), t)
