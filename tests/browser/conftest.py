@@ -6,17 +6,13 @@ axe-core from ``make browser-deps``.
 """
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from bot import PROJECT_ROOT
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 AXE_JS = PROJECT_ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 REPORTS = PROJECT_ROOT / "reports"
 DESKTOP = {"width": 1280, "height": 860}
@@ -27,8 +23,7 @@ ANSWER_TIMEOUT_MS = 30_000
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.fail(f"{CHROMIUM} not found: run `make system-deps` (Debian's chromium package)")
+    require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=ANSWER_TIMEOUT_MS)

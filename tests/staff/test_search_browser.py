@@ -3,23 +3,18 @@ queue page finds a case by a full-width phone number and opens a 受付票 by it
 Only the web side is served (in this process, on a real SQLite file): no Rasa needed."""
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import threading
-from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
+from tests.chromium import staff_page
 from tests.staff.conftest import STAFF
 from tests.staff.test_search_queue import handoff_with_phone
 
 pytestmark = [pytest.mark.browser]
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
 
 
 @pytest.fixture
@@ -33,38 +28,23 @@ def served(app):
 
 
 def test_search_box_finds_by_phone_and_opens_by_reference(served, db, accounts):
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.fail(f"{CHROMIUM} not found: run `make system-deps` (Debian's chromium package)")
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     first = handoff_with_phone(db, "090-5555-6666")
     second = handoff_with_phone(db, "09055556666", fields=["child"])
     other = handoff_with_phone(db, "090-5555-6667")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            context = browser.new_context(java_script_enabled=False, locale="ja-JP", timezone_id="Asia/Tokyo")
-            context.set_default_timeout(20_000)
-            page = context.new_page()
-            page.goto(served + "/staff/")
-            page.get_by_label("ユーザー名").fill(STAFF[0])
-            page.get_by_label("パスワード").fill(STAFF[1])
-            page.get_by_role("button", name="ログイン").click()
-            expect(page.get_by_role("heading", name="受付一覧")).to_be_visible()
+    with staff_page(served, *STAFF) as page:
+        page.get_by_label("受付番号または電話番号").fill("０９０－５５５５－６６６６")
+        page.get_by_role("button", name="さがす").click()
+        expect(page.get_by_role("heading", name="受付番号・電話番号でさがす")).to_be_visible()
+        expect(page.get_by_role("status").last).to_contain_text("2件")
+        results = page.locator("table.list tbody")
+        expect(results).to_contain_text(first)
+        expect(results).to_contain_text(second)
+        expect(results).not_to_contain_text(other)
+        assert "5555" not in page.url  # the number never goes into the address
 
-            page.get_by_label("受付番号または電話番号").fill("０９０－５５５５－６６６６")
-            page.get_by_role("button", name="さがす").click()
-            expect(page.get_by_role("heading", name="受付番号・電話番号でさがす")).to_be_visible()
-            expect(page.get_by_role("status").last).to_contain_text("2件")
-            results = page.locator("table.list tbody")
-            expect(results).to_contain_text(first)
-            expect(results).to_contain_text(second)
-            expect(results).not_to_contain_text(other)
-            assert "5555" not in page.url  # the number never goes into the address
-
-            page.get_by_label("受付番号または電話番号").fill(other.replace("-", ""))
-            page.get_by_role("button", name="さがす").click()
-            expect(page).to_have_url(re.compile(rf"/staff/h/{other}$"))
-            expect(page.get_by_role("heading", name=f"相談受付票　受付番号 {other}")).to_be_visible()
-        finally:
-            browser.close()
+        page.get_by_label("受付番号または電話番号").fill(other.replace("-", ""))
+        page.get_by_role("button", name="さがす").click()
+        expect(page).to_have_url(re.compile(rf"/staff/h/{other}$"))
+        expect(page.get_by_role("heading", name=f"相談受付票　受付番号 {other}")).to_be_visible()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 
@@ -13,16 +12,13 @@ import pytest
 import sqlite_utils
 
 from bot import PROJECT_ROOT
-from tests.conftest import Conversation, all_text
+from tests.chromium import staff_page
+from tests.conftest import REF, Conversation, all_text
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
 USERNAME, PASSWORD = "browser-staff", "Kikonai-Ferry-2026"
 NOTE = "本人の娘さんに電話し、来週の訪問を約束しました。"
-REF = re.compile(r"受付番号は「(\d{3}-\d{4})」")
 
 
 def inform(answer: str) -> str:
@@ -55,7 +51,7 @@ def make_handoff_by_conversation(web_url: str) -> str:
 
 
 def test_staff_moves_a_real_handoff_to_in_progress(stack):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     created = subprocess.run(
         [sys.executable, "-m", "bot.web.staff.accounts", "create", "--username", USERNAME, "--role", "staff"],
@@ -64,36 +60,22 @@ def test_staff_moves_a_real_handoff_to_in_progress(stack):
     assert created.returncode == 0, created.stderr
     ref = make_handoff_by_conversation(stack.web_url)
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            context = browser.new_context(java_script_enabled=False, locale="ja-JP", timezone_id="Asia/Tokyo")
-            context.set_default_timeout(20_000)
-            page = context.new_page()
-            page.goto(stack.web_url + "/staff/")
-            expect(page).to_have_url(re.compile(r"/staff/login"))
-            page.get_by_label("ユーザー名").fill(USERNAME)
-            page.get_by_label("パスワード").fill(PASSWORD)
-            page.get_by_role("button", name="ログイン").click()
-            expect(page.get_by_role("heading", name="受付一覧")).to_be_visible()
+    with staff_page(stack.web_url, USERNAME, PASSWORD) as page:
+        page.get_by_role("link", name=ref).click()
+        expect(page.get_by_role("heading", name=f"相談受付票　受付番号 {ref}")).to_be_visible()
+        expect(page.locator("#sec-consulter + dl")).to_contain_text("家族（子）")
+        expect(page.locator("section").filter(has=page.locator("#sec-wish"))).to_contain_text("北斗太郎")
 
-            page.get_by_role("link", name=ref).click()
-            expect(page.get_by_role("heading", name=f"相談受付票　受付番号 {ref}")).to_be_visible()
-            expect(page.locator("#sec-consulter + dl")).to_contain_text("家族（子）")
-            expect(page.locator("section").filter(has=page.locator("#sec-wish"))).to_contain_text("北斗太郎")
+        page.get_by_label("対応中").check()
+        page.get_by_label("メモ（任意）").fill(NOTE)
+        page.get_by_role("button", name="状態を変える").click()
 
-            page.get_by_label("対応中").check()
-            page.get_by_label("メモ（任意）").fill(NOTE)
-            page.get_by_role("button", name="状態を変える").click()
-
-            expect(page.get_by_role("status").first).to_contain_text("状態を「対応中」にしました")
-            history = page.locator("ol.history")
-            expect(history).to_contain_text("新規 → 対応中")
-            expect(history).to_contain_text(NOTE)
-            expect(history).to_contain_text(USERNAME)
-            expect(page.locator("#sec-reception + dl")).to_contain_text("対応中")
-        finally:
-            browser.close()
+        expect(page.get_by_role("status").first).to_contain_text("状態を「対応中」にしました")
+        history = page.locator("ol.history")
+        expect(history).to_contain_text("新規 → 対応中")
+        expect(history).to_contain_text(NOTE)
+        expect(history).to_contain_text(USERNAME)
+        expect(page.locator("#sec-reception + dl")).to_contain_text("対応中")
 
     db = sqlite_utils.Database(str(stack.db_path))
     try:
