@@ -56,3 +56,12 @@ def decision_events(tracker: Tracker, decision: Decision) -> List[SlotSet]:
     if is_typed_text(text):
         events.append(SlotSet("worry_texts", merge(tracker.get_slot("worry_texts"), [text])))
     return events
+
+
+def easy_japanese(tracker: Tracker) -> bool:
+    """やさしい日本語 for this reply: asked for earlier (slot), or this message is written in
+    spaced simple Japanese (「おっと が たたく」)."""
+    from bot.language import EASY_JAPANESE, detect_language
+
+    text = (tracker.latest_message or {}).get("text") or ""
+    return bool(tracker.get_slot("easy_japanese")) or (is_typed_text(text) and detect_language(text) == EASY_JAPANESE)

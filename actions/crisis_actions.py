@@ -9,7 +9,7 @@ from rasa_sdk import Action
 from rasa_sdk.events import SlotSet
 
 from actions.common import decision_events, directory, merge, send
-from bot.language import detect_language
+from bot.language import EASY_JAPANESE, detect_language, is_foreign
 from bot.replies import crisis_message, hotlines_message
 from bot.routing import Decision, decide
 from bot.store import StoreError, open_store, raise_danger
@@ -36,7 +36,10 @@ def answer_crisis(dispatcher, tracker, decision: Decision) -> List[Dict]:
     kinds = decision.crisis_kinds or ["general"]
     decision.crisis_kinds = kinds
     text = (tracker.latest_message or {}).get("text") or ""
-    send(dispatcher, crisis_message(directory(), kinds, detect_language(text)))
+    language = detect_language(text)
+    if tracker.get_slot("easy_japanese") and not is_foreign(language):
+        language = EASY_JAPANESE
+    send(dispatcher, crisis_message(directory(), kinds, language))
     ref = tracker.get_slot("handoff_ref")
     if ref:
         try:

@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import directory, is_typed_text, merge, send
 from bot.clock import now
+from bot.easy import TO_EASY, TO_PLAIN, easy_text
 from bot.faq import answer as faq_answer, faq
 from bot.intake import BACK, SEND_NOW, SKIP, SKIPPED, form, read_answer, relation_from_consulter_answer
 from bot.routing import decide
@@ -59,6 +60,12 @@ class ValidateHandoffForm(FormValidationAction):
         text = message.get("text") or ""
         # The slot holds the resident's text as sent; the parse has it NFKC-normalised (？ -> ?).
         typed = is_typed_text(text) and isinstance(value, str) and normalize_text(value) == normalize_text(text)
+        switch = (message.get("intent") or {}).get("name") if typed else None
+        if switch in ("easy_on", "easy_off"):
+            # 「やさしい日本語で」 in the middle of the form: the mode changes, the question comes again.
+            on = switch == "easy_on"
+            dispatcher.utter_message(text=easy_text(TO_EASY if on else TO_PLAIN, directory()))
+            return {slot: None, "easy_japanese": on}
         if typed:
             topic = faq().question_topic(text)
             if topic is not None:

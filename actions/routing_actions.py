@@ -7,12 +7,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import decision_events, directory, is_typed_text, send
+from actions.common import decision_events, directory, easy_japanese, is_typed_text, send
 from actions.handoff_actions import add_to_case, answer_conditional_consent
 from bot.intake import consent_is_conditional
 from bot.faq import HOURS, answer as faq_answer, faq
 from actions.crisis_actions import answer_crisis
 from bot.clock import now
+from bot.easy import easy_text
 from bot.replies import (agency_card, always_open_text, foreign_language_message, listening_line_text,
                          out_of_scope_message)
 from bot.hours import is_open
@@ -53,25 +54,43 @@ ASK_WHAT = {"text": "いちばん困っていることに近いものはどれ�
                         {"title": "うまく言えない・分からない", "payload": "/dont_know"}]}
 
 
-def sogo_messages(when, because: str = "unknown") -> List[dict]:
+def sogo_messages(when, because: str = "unknown", easy: bool = False) -> List[dict]:
     sogo = directory().agency("sogo")
+    if easy:
+        card = agency_card(sogo, when, intro=easy_text("sogo_intro"), easy=True)
+        ask = {"text": easy_text("consent_question"),
+               "buttons": [{"title": easy_text("consent_yes"), "payload": "/affirm"},
+                           {"title": easy_text("consent_no"), "payload": "/deny"}]}
+        return [card, ask]
     explanation = SOGO_EXPLANATIONS.get(because, SOGO_EXPLANATIONS["unknown"]).format(name=sogo.name)
     card = agency_card(sogo, when, intro=explanation)
     ask = {"text": CONSENT_QUESTION, "buttons": CONSENT_BUTTONS}
     return [card, ask]
 
 
-def single_agency_messages(slug: str, when, distress: bool = False) -> List[dict]:
+def single_agency_messages(slug: str, when, distress: bool = False, easy: bool = False) -> List[dict]:
     agency = directory().agency(slug)
-    intro = (DISTRESS_INTRO + "\n" if distress else "") + "こちらの窓口が相談にのってくれます。"
-    messages = [agency_card(agency, when, intro=intro)]
+    if easy:
+        intro = (easy_text("distress_intro") + "\n" if distress else "") + easy_text("agency_intro")
+        more = {"text": easy_text("anything_else"), "buttons": [{"title": easy_text("answer_yes"), "payload": "/affirm"},
+                                                                {"title": easy_text("answer_no"), "payload": "/deny"}]}
+    else:
+        intro = (DISTRESS_INTRO + "\n" if distress else "") + "こちらの窓口が相談にのってくれます。"
+        more = {"text": ANYTHING_ELSE,
+                "buttons": [{"title": "ある", "payload": "/affirm"}, {"title": "ない", "payload": "/deny"}]}
+    messages = [agency_card(agency, when, intro=intro, easy=easy)]
     if not is_open(agency, when):
         messages.append({"text": always_open_text(directory())})
     elif distress:
         messages.append({"text": listening_line_text(directory())})
-    messages.append({"text": ANYTHING_ELSE,
-                     "buttons": [{"title": "ある", "payload": "/affirm"}, {"title": "ない", "payload": "/deny"}]})
+    messages.append(more)
     return messages
+
+
+def easy_ask_who() -> dict:
+    return {"text": easy_text("ask_more"),
+            "buttons": [{"title": easy_text(f"ask_who_{who}"), "payload": f'/clarify_answer{{"about": "{who}"}}'}
+                        for who in ("self", "family", "neighbour")]}
 
 
 def decision_possible(text: str) -> bool:
@@ -126,7 +145,8 @@ class ActionRouteWorry(Action):
             send(dispatcher, foreign_language_message(directory(), language))
             return []
         when = now()
-        events = decision_events(tracker, decision)
+        easy = easy_japanese(tracker)
+        events = decision_events(tracker, decision) + ([SlotSet("easy_japanese", True)] if easy else [])
         route = decision.route
         rounds = int(tracker.get_slot("clarify_round") or 0)
         if route == "clarify" and rounds >= MAX_CLARIFY_ROUNDS:
@@ -140,15 +160,16 @@ class ActionRouteWorry(Action):
             send(dispatcher, out_of_scope_message(directory()))
             return events
         if route == "clarify":
-            send(dispatcher, ASK_WHO if rounds == 0 and not tracker.get_slot("about") else ASK_WHAT)
+            first = rounds == 0 and not tracker.get_slot("about")
+            send(dispatcher, (easy_ask_who() if easy else ASK_WHO) if first else ASK_WHAT)
             return events + [SlotSet("clarify_round", rounds + 1), SlotSet("pending", "clarify")]
         events += [SlotSet("route", route), SlotSet("route_reason", decision.reason),
                    SlotSet("clarify_round", 0)]
         if route == "sogo":
-            for message in sogo_messages(when, decision.sogo_because):
+            for message in sogo_messages(when, decision.sogo_because, easy):
                 send(dispatcher, message)
             return events + [SlotSet("pending", "consent")]
-        for message in single_agency_messages(route, when, decision.distress):
+        for message in single_agency_messages(route, when, decision.distress, easy):
             send(dispatcher, message)
         return events + [SlotSet("pending", "more")]
 

@@ -82,6 +82,7 @@ class Agency:
     operator: str
     operator_confirmed: bool
     hours: Hours
+    easy: str = ""  # what it helps with, in やさしい日本語
 
     @property
     def tel(self) -> str:
@@ -242,6 +243,7 @@ def parse_agencies(data: dict) -> Tuple[Dict[str, Agency], CityHall]:
             operator=_require(raw, "operator", where),
             operator_confirmed=bool(raw.get("operator_confirmed")),
             hours=_parse_hours(raw.get("hours"), where),
+            easy=_require(raw, "easy", where),
         )
     missing = [s for s in REQUIRED_SLUGS if s not in agencies]
     if missing:

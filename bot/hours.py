@@ -74,7 +74,14 @@ def describe_hours(agency: Agency, when: datetime) -> str:
         head = f"受付時間は{weekly}の見込みです{note}。受付の日や時間は変わることがあります。"
     if is_open(agency, when):
         return head + "いまは受付時間内の見込みです。"
+    day, time = next_opening_words(agency, when)
+    return head + f"いまは時間外です。次に担当の人が電話に出られるのは、{day}の{time}ごろの見込みです。"
+
+
+def next_opening_words(agency: Agency, when: datetime, today: str = "今日", tomorrow: str = "明日") -> tuple:
+    """(day, time) of the next opening as words: 今日 / 明日 / 1月4日（月）, 8時45分."""
+    when = _local(when)
     nxt = next_opening(agency, when)
-    day = "今日" if nxt.date() == when.date() else ("明日" if nxt.date() == (when + timedelta(days=1)).date()
-                                                    else f"{nxt.month}月{nxt.day}日（{DAY_NAMES[WEEKDAYS[nxt.weekday()]]}）")
-    return head + f"いまは時間外です。次に担当の人が電話に出られるのは、{day}の{_hhmm(hours.open)}ごろの見込みです。"
+    day = today if nxt.date() == when.date() else (tomorrow if nxt.date() == (when + timedelta(days=1)).date()
+                                                   else f"{nxt.month}月{nxt.day}日（{DAY_NAMES[WEEKDAYS[nxt.weekday()]]}）")
+    return day, _hhmm(agency.hours.open)

@@ -10,20 +10,34 @@ from datetime import datetime
 from typing import Iterable, List, Optional
 
 from bot.directory import Agency, Directory
-from bot.hours import describe_hours, is_open, weekly_hours_text
+from bot.easy import easy_text
+from bot.hours import describe_hours, is_open, next_opening_words, weekly_hours_text
 
-def agency_text(agency: Agency, hours_text: str = "") -> str:
-    lines = [f"【{agency.name}】", agency.helps_with, f"住所：{agency.address}", f"電話：{agency.phone}"]
+def agency_text(agency: Agency, hours_text: str = "", easy: bool = False) -> str:
+    helps, place, phone = ((agency.easy, easy_text("place"), easy_text("phone")) if easy
+                           else (agency.helps_with, "住所", "電話"))
+    lines = [f"【{agency.name}】", helps, f"{place}：{agency.address}", f"{phone}：{agency.phone}"]
     if hours_text:
         lines.append(hours_text)
     return "\n".join(lines)
 
 
-def agency_card(agency: Agency, when: datetime, intro: str = "") -> dict:
-    """The card of one agency, with a sentence on its hours and whether it is open now."""
-    hours_text = describe_hours(agency, when)
+def easy_hours_text(agency: Agency, when: datetime) -> str:
+    """Open now or when, in やさしい日本語 (the hours from the directory)."""
+    if is_open(agency, when):
+        return easy_text("open_now", hours=weekly_hours_text(agency))
+    day, time = next_opening_words(agency, when, today=easy_text("today"), tomorrow=easy_text("tomorrow"))
+    return easy_text("closed_now", day=day, time=time)
+
+
+def agency_card(agency: Agency, when: datetime, intro: str = "", easy: bool = False) -> dict:
+    """The card of one agency, with a sentence on its hours and whether it is open now
+    (``easy``: what it helps with and the hours in やさしい日本語)."""
+    hours_text = easy_hours_text(agency, when) if easy else describe_hours(agency, when)
     card = dict(agency.card(), hours_text=hours_text, open_now=is_open(agency, when))
-    text = (intro + "\n" if intro else "") + agency_text(agency, hours_text)
+    if easy:
+        card["helps_with"] = agency.easy
+    text = (intro + "\n" if intro else "") + agency_text(agency, hours_text, easy)
     return {"text": text, "custom": {"type": "agency_card", "intro": intro, "agency": card, "text": text}}
 
 

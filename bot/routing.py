@@ -21,11 +21,13 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from bot.fields import BETWEEN_FIELDS, FIELD_LABELS, FIELD_ROUTE, MAIN_FIELDS, WEAK_BETWEEN_FIELDS, WORRY_INTENT_FIELD
+from bot.easy import TO_EASY, TO_PLAIN, switch_of
 from bot.intake import command_of
 from bot.language import detect_language, is_foreign
 from bot.textnorm import has_japanese, looks_unusable
 
 CONVERSATION_COMMANDS = ("stop", "start_over")
+EASY_MODE_INTENTS = {TO_EASY: "easy_on", TO_PLAIN: "easy_off"}
 
 FALLBACK_INTENT = "nlu_fallback"
 _DIGITS_ONLY = re.compile(r"^[\d\s\-‐－ー−()（）+＋#＃]+$")
@@ -71,10 +73,15 @@ def guard_intent(intent: dict, ranking: List[dict], entities: List[dict], text: 
     command = command_of(text) if text and not text.startswith("/") else None
     if command in CONVERSATION_COMMANDS:
         return {"name": command, "confidence": 1.0}
-    if name in CONVERSATION_COMMANDS and text and not text.startswith("/"):
-        # 「仕事をやめたい」 and 「最初から話すと…」 are not commands: the next guess instead.
-        runner_up = next((r for r in ranking if r.get("name") not in CONVERSATION_COMMANDS + ("crisis", FALLBACK_INTENT, None)),
-                         None)
+    switch = switch_of(text) if text and not text.startswith("/") else None
+    if switch:
+        return {"name": EASY_MODE_INTENTS[switch], "confidence": 1.0}
+    switches = tuple(EASY_MODE_INTENTS.values())
+    if name in CONVERSATION_COMMANDS + switches and text and not text.startswith("/"):
+        # 「仕事をやめたい」, 「最初から話すと…」 and 「やさしい日本語の資料は？」 are not commands:
+        # the next guess instead.
+        runner_up = next((r for r in ranking if r.get("name") not in
+                          CONVERSATION_COMMANDS + switches + ("crisis", FALLBACK_INTENT, None)), None)
         name, confidence = (runner_up["name"], runner_up["confidence"]) if runner_up else (FALLBACK_INTENT, 0.0)
         intent = {"name": name, "confidence": confidence}
     if looks_unusable(text) or _DIGITS_ONLY.match(text):
@@ -212,7 +219,8 @@ def _found(scores: Dict[str, float], limits: Thresholds) -> List[str]:
     return found
 
 
-CHAT_INTENTS = ("greet", "goodbye", "thanks", "affirm", "deny", "emergency_info", "faq", "stop", "start_over")
+CHAT_INTENTS = ("greet", "goodbye", "thanks", "affirm", "deny", "emergency_info", "faq", "stop", "start_over",
+                "easy_on", "easy_off")
 
 
 def decide(parse: dict, previous_fields: Iterable[str] = (), limits: Thresholds = DEFAULT) -> Decision:

@@ -217,3 +217,42 @@ def test_danger_in_english_gets_110_and_119_with_an_english_heading():
     assert crisis["heading"].startswith("If you are in danger")
     numbers = [line["number"] for line in crisis["lines"]]
     assert numbers[:2] == ["110", "119"] and get_directory().hotlines["dv_plus"].number in numbers
+
+
+def test_easy_mode_is_switched_on_and_off():
+    from actions.easy_actions import ActionEasyMode
+
+    messages, events = run(ActionEasyMode(), tracker("やさしい日本語で", "easy_on"))
+    assert "やさしい にほんご で こたえます" in messages[0]["text"] and slot(events, "easy_japanese") is True
+    messages, events = run(ActionEasyMode(), tracker("ふつうの日本語で", "easy_off", slots={"easy_japanese": True}))
+    assert "ふつうの日本語" in messages[0]["text"] and slot(events, "easy_japanese") is False
+
+
+def test_in_easy_mode_the_card_and_the_question_are_in_easy_words():
+    kakehashi = get_directory().agency("kakehashi")
+    messages, _ = run(ActionRouteWorry(), tracker("母の物忘れがひどくて心配です", "worry_elderly",
+                                                  slots={"easy_japanese": True}))
+    card = messages[0]["custom"]
+    assert card["intro"] == "ここに そうだん できます。" and card["agency"]["helps_with"] == kakehashi.easy
+    assert card["agency"]["phone"] == kakehashi.phone
+    assert messages[-1]["text"] == "ほかにも こまって いる ことは ありますか。"
+
+
+def test_spaced_simple_japanese_turns_the_easy_mode_on_by_itself():
+    messages, events = run(ActionRouteWorry(), tracker("わたし の はは びょうき。 かいご が たいへん", "worry_elderly"))
+    assert slot(events, "easy_japanese") is True
+    assert messages[0]["custom"]["intro"] == "ここに そうだん できます。"
+
+
+def test_danger_in_easy_mode_gets_the_easy_heading_first():
+    messages, _ = run(ActionCrisis(), tracker("もう死にたい", "crisis", 1.0, slots={"easy_japanese": True}))
+    heading = messages[0]["custom"]["heading"]
+    assert heading == get_directory().crisis_kind("suicide").easy
+
+
+def test_easy_japanese_asked_inside_the_form_changes_the_mode_and_asks_again():
+    form = ValidateHandoffForm()
+    dispatcher = CollectingDispatcher()
+    t = tracker("やさしい日本語で", "easy_on", slots={"requested_slot": "subject_age"}, active_loop="handoff_form")
+    assert form._read("subject_age", "やさしい日本語で", dispatcher, t) == {"subject_age": None, "easy_japanese": True}
+    assert "やさしい にほんご で こたえます" in dispatcher.messages[-1]["text"]

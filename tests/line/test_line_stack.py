@@ -118,6 +118,15 @@ def test_follow_gets_the_greeting_with_anonymity_and_emergency_lines(line):
     assert "/emergency_info" in [i["action"]["data"] for i in quick_reply_items(reply)]
 
 
+def test_easy_japanese_from_the_greetings_quick_reply_on_line(line):
+    user = new_user_id()
+    greeting = line.send(event("follow", user))
+    item = next(i for i in quick_reply_items(greeting) if i["action"]["data"] == "/easy_on")
+    assert "やさしい にほんご で こたえます" in texts(line.send(postback_event(item["action"]["data"], user)))
+    reply = line.send(text_event("ははの ものわすれ が ひどい です。かいご の そうだん を したい", user))
+    assert get_directory().agency("kakehashi").easy in json.dumps(reply_messages(reply), ensure_ascii=False)
+
+
 def test_a_sticker_is_answered_politely(line):
     reply = line.send(sticker_event())
     text = reply_messages(reply)[0]["text"]

@@ -28,6 +28,7 @@ CATEGORY_BUTTONS = [
     {"title": "お金・仕事・借金のこと", "payload": "/worry_poverty"},
     {"title": "どこに相談したらいいか分からない", "payload": "/dont_know"},
     {"title": "緊急のとき", "payload": "/emergency_info"},
+    {"title": "やさしい にほんご", "payload": "/easy_on"},
 ]
 
 FOLLOW_FALLBACK_GREETING = "友だち追加ありがとうございます。北斗市の「困りごと相談の案内」です。"
