@@ -1,5 +1,5 @@
-"""やさしい日本語 in the widget (Debian's Chromium against the real stack): the greeting's button
-switches it on, and the next agency card tells what the office does in easy words."""
+"""In the widget (Debian's Chromium against the real stack): やさしい日本語 from the greeting's
+button, and messages with emoji sequences and invisible characters as phones type them."""
 from __future__ import annotations
 
 import pytest
@@ -21,3 +21,12 @@ def test_the_easy_japanese_button_changes_the_next_answers(page, web_url):
     card = widget.card("kakehashi")
     expect(card).to_contain_text(get_directory().agency("kakehashi").easy)
     expect(card).to_contain_text(get_directory().agency("kakehashi").phone)
+
+
+def test_emoji_sequences_and_zero_width_spaces_are_answered(page, web_url):
+    widget = Widget(page).goto(web_url)
+    widget.open()
+    widget.say("🙇\u200d♀️ 母の物忘れが\u200bひどくて心配です 👨\u200d👩\u200d👧")
+    expect(widget.card("kakehashi")).to_be_visible()
+    expect(widget.errors).to_have_count(0)
+    expect(widget.user_bubbles.last).to_contain_text("🙇\u200d♀️")

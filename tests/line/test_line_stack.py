@@ -127,6 +127,11 @@ def test_easy_japanese_from_the_greetings_quick_reply_on_line(line):
     assert get_directory().agency("kakehashi").easy in json.dumps(reply_messages(reply), ensure_ascii=False)
 
 
+def test_a_first_question_is_answered_on_line_too(line):
+    reply = line.send(text_event("匿名で相談できますか？", new_user_id()))
+    assert "名前を書かなくても" in texts(reply)
+
+
 def test_a_sticker_is_answered_politely(line):
     reply = line.send(sticker_event())
     text = reply_messages(reply)[0]["text"]
