@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from bot.lexicon import Match, Token, crisis_lexicon, load_lexicon_file
-from bot.textnorm import fold_kana
+from bot.textnorm import contains_gapped, fold_gapped, fold_kana
 
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
 _CLAUSE_SCONJ = {"けど", "けれど", "けれども", "が", "のに", "ので", "から", "し", "ながら", "ても", "でも"}
@@ -111,8 +111,7 @@ def _context() -> _Context:
     c = data.get("context") or {}
 
     def words(key: str) -> Tuple[str, ...]:
-        # "…" (a gap) is kept: NFKC would turn it into "..."
-        return tuple("…".join(fold_kana(p) for p in w.split("…")) for w in c.get(key) or ())
+        return tuple(fold_gapped(w) for w in c.get(key) or ())
     return _Context(
         past=words("past_markers"), ongoing=words("ongoing_markers"), resolved=words("resolved_markers"),
         mourning=words("mourning_markers"), frame=words("frame_markers"), wish=words("wish_markers"),
@@ -135,30 +134,22 @@ def kinds_in_priority_order(kinds: Iterable[str], order: Sequence[str]) -> List[
 
 
 def _has_any(text: str, words: Iterable[str]) -> bool:
-    return any(w and _contains(text, w) for w in words)
-
-
-def _contains(text: str, word: str) -> bool:
-    if "…" in word:
-        first, second = word.split("…", 1)
-        i = text.find(first)
-        return i >= 0 and second in text[i + len(first):]
-    return word in text
+    return any(w and contains_gapped(text, w) for w in words)
 
 
 # A resolved marker ending in た that goes on as a wish (離婚した|い, 別れた|くても) is not resolved.
 _WISH_AFTER_TA = re.compile(r"^(い|く|かった|がって|ければ|けれ)")
 
 
-def _resolved_later(after: str, markers: Iterable[str]) -> bool:
-    """A "now it is over" phrase after the hit (離婚しました, 今は元気), not a wish (離婚したい)."""
+def _says_it_is_over(text: str, markers: Iterable[str]) -> bool:
+    """A "now it is over" phrase in ``text`` (離婚しました, 今は元気), not a wish (離婚したい)."""
     for marker in markers:
-        start = after.find(marker)
+        start = text.find(marker)
         while marker and start >= 0:
             end = start + len(marker)
-            if not (marker.endswith("た") and _WISH_AFTER_TA.match(after[end:])):
+            if not (marker.endswith("た") and _WISH_AFTER_TA.match(text[end:])):
                 return True
-            start = after.find(marker, end)
+            start = text.find(marker, end)
     return False
 
 
@@ -234,7 +225,7 @@ class _Analysis:
         """Told as the past: past tense (or te-form of a finished event) plus a distant-past
         marker without an ongoing one, or a later "now I am fine"."""
         ctx = _context()
-        if _resolved_later(self.after, ctx.resolved):
+        if _says_it_is_over(self.after, ctx.resolved):
             return True
         if not _has_any(self.sentence, ctx.past) or _has_any(self.sentence, ctx.ongoing):
             return False
@@ -355,7 +346,7 @@ def _listed_pattern(folded: str, result: DangerResult) -> Optional[str]:
     for _, reason in result.cancelled:
         if reason in ("past", "mourning", "frame"):
             return reason
-    if _has_any(folded, ctx.resolved):
+    if _says_it_is_over(folded, ctx.resolved):
         return "past"
     if not result.findings and _has_any(folded, ctx.mourning):
         return "mourning"

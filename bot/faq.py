@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Tuple
 import yaml
 
 from bot.directory import DIRECTORY_DIR, Directory
-from bot.textnorm import fold_kana
+from bot.textnorm import contains_gapped, fold_gapped, fold_kana
 
 HOURS, REFERENCE = "hours", "reference"
 
@@ -21,7 +21,7 @@ HOURS, REFERENCE = "hours", "reference"
 @dataclass(frozen=True)
 class Topic:
     name: str
-    words: Tuple[str, ...]
+    words: Tuple[str, ...]  # folded once at load (bot.textnorm.fold_gapped)
     answer: str
     confirmed: bool
 
@@ -35,14 +35,14 @@ class Faq:
         """The topic a question is about (the first whose words appear), or None."""
         folded = fold_kana(text)
         for topic in self.topics:
-            if any(_contains(folded, w) for w in topic.words):
+            if any(contains_gapped(folded, w) for w in topic.words):
                 return topic
         return None
 
     def is_question(self, text: str) -> bool:
         """Ends like a question (か, ？, っけ), asks (教えて), or is a short 「受付時間は」."""
         folded = fold_kana(text).rstrip("。.!！ ")
-        marks = [fold_kana(m) for m in self.question_marks]
+        marks = self.question_marks
         return (any(folded.endswith(m) for m in marks) or "?" in folded or "？" in folded
                 or any(m in folded for m in marks if len(m) >= 3) or (len(folded) <= 12 and folded.endswith("は")))
 
@@ -56,20 +56,12 @@ class Faq:
         return [t.name for t in self.topics if not t.confirmed]
 
 
-def _contains(folded: str, word: str) -> bool:
-    """``word`` in the folded text; "…" in it allows a gap (parts folded one by one, since NFKC
-    would turn "…" into "...")."""
-    first, _, second = (fold_kana(part) for part in word.partition("…"))
-    i = folded.find(first)
-    return i >= 0 and (not second or second in folded[i + len(first):])
-
-
 @lru_cache(maxsize=1)
 def faq(path: Path = DIRECTORY_DIR / "faq.yml") -> Faq:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    topics = tuple(Topic(name, tuple(str(w) for w in t["words"]), t["answer"], bool(t.get("confirmed")))
+    topics = tuple(Topic(name, tuple(fold_gapped(str(w)) for w in t["words"]), t["answer"], bool(t.get("confirmed")))
                    for name, t in data["topics"].items())
-    return Faq(topics, tuple(str(m) for m in data.get("question_marks") or ()))
+    return Faq(topics, tuple(fold_kana(str(m)) for m in data.get("question_marks") or ()))
 
 
 def answer(topic: Topic, directory: Directory, when: datetime, reference: Optional[str] = None) -> List[dict]:

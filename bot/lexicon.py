@@ -22,10 +22,9 @@ from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Sequenc
 
 import yaml
 
-from bot.textnorm import JAPANESE_CHAR, fold_kana, katakana_to_hiragana
+from bot.textnorm import GAP, JAPANESE_CHAR, fold_kana, katakana_to_hiragana
 
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
-GAP = "…"
 RAW_ONLY = "="
 REGEX = "re:"
 _KANA_ONLY = re.compile(r"^[\u3040-\u309f\u30a0-\u30ffー…]+$")

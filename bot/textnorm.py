@@ -33,6 +33,22 @@ def fold_kana(text: str) -> str:
     return katakana_to_hiragana(normalize_text(text).lower())
 
 
+GAP = "…"  # in a word list entry: a short gap is allowed between the parts
+
+
+def fold_gapped(word: str) -> str:
+    """``fold_kana`` of each part of a word-list entry, the gap kept (NFKC would turn "…" into "...")."""
+    return GAP.join(fold_kana(part) for part in word.split(GAP))
+
+
+def contains_gapped(folded: str, word: str) -> bool:
+    """``word`` (folded by ``fold_gapped``) in the folded text; with a gap, its second part comes
+    somewhere after the first."""
+    first, _, second = word.partition(GAP)
+    i = folded.find(first)
+    return i >= 0 and (not second or second in folded[i + len(first):])
+
+
 def looks_unusable(text: str) -> bool:
     """True for messages no parser can use: emoji or punctuation only, or one Latin key held
     down (``jjjj``, ``asasas``). Everything else goes to the NLU, whose fallback handles the rest."""

@@ -62,6 +62,11 @@ def test_wanting_to_divorce_is_not_the_violence_being_over(text):
     assert detect(text).kinds == ["violence"]
 
 
+def test_wanting_to_divorce_does_not_excuse_the_models_danger():
+    assert detect("主人との生活がつらくて、もう離婚したい").listed_pattern is None
+    assert detect("主人とは去年離婚した。いまは実家にいます").listed_pattern == "past"
+
+
 def test_divorce_after_the_violence_is_the_past():
     for text in ["夫の暴力で離婚しました。今はお金がなくて困っています", "2年前から夫の暴力がひどく離婚。今は実家にいます"]:
         result = detect(text)
