@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, Iterable, List
+from typing import Any, Dict, Iterable, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -58,10 +58,14 @@ def decision_events(tracker: Tracker, decision: Decision) -> List[SlotSet]:
     return events
 
 
-def easy_japanese(tracker: Tracker) -> bool:
-    """やさしい日本語 for this reply: asked for earlier (slot), or this message is written in
-    spaced simple Japanese (「おっと が たたく」)."""
-    from bot.language import EASY_JAPANESE, detect_language
+def reply_language(tracker: Tracker) -> Optional[str]:
+    """The language to answer in: the message's own when it is another language (bot.language);
+    やさしい日本語 when the mode is on or the message is written that way; else "ja" (None for a
+    button payload)."""
+    from bot.language import EASY_JAPANESE, detect_language, is_foreign
 
     text = (tracker.latest_message or {}).get("text") or ""
-    return bool(tracker.get_slot("easy_japanese")) or (is_typed_text(text) and detect_language(text) == EASY_JAPANESE)
+    language = detect_language(text) if is_typed_text(text) else None
+    if not is_foreign(language) and tracker.get_slot("easy_japanese"):
+        return EASY_JAPANESE
+    return language

@@ -8,8 +8,7 @@ from typing import Dict, List, Text
 from rasa_sdk import Action
 from rasa_sdk.events import SlotSet
 
-from actions.common import decision_events, directory, merge, send
-from bot.language import EASY_JAPANESE, detect_language, is_foreign
+from actions.common import decision_events, directory, merge, reply_language, send
 from bot.replies import crisis_message, hotlines_message
 from bot.routing import Decision, decide
 from bot.store import StoreError, open_store, raise_danger
@@ -35,11 +34,7 @@ def answer_crisis(dispatcher, tracker, decision: Decision) -> List[Dict]:
     offer to go on; the conversation, and a stored case if there is one, become urgent."""
     kinds = decision.crisis_kinds or ["general"]
     decision.crisis_kinds = kinds
-    text = (tracker.latest_message or {}).get("text") or ""
-    language = detect_language(text)
-    if tracker.get_slot("easy_japanese") and not is_foreign(language):
-        language = EASY_JAPANESE
-    send(dispatcher, crisis_message(directory(), kinds, language))
+    send(dispatcher, crisis_message(directory(), kinds, reply_language(tracker)))
     ref = tracker.get_slot("handoff_ref")
     if ref:
         try:

@@ -8,6 +8,14 @@ from rasa_sdk.events import SlotSet
 
 from actions.common import directory
 from bot.easy import TO_EASY, TO_PLAIN, easy_text
+from bot.routing import EASY_MODE_INTENTS
+
+
+def switch_mode(dispatcher, intent: str) -> dict:
+    """For ``easy_on`` / ``easy_off``: say how the answers come from now on; the slot to set."""
+    on = intent == EASY_MODE_INTENTS[TO_EASY]
+    dispatcher.utter_message(text=easy_text(TO_EASY if on else TO_PLAIN, directory()))
+    return {"easy_japanese": on}
 
 
 class ActionEasyMode(Action):
@@ -18,6 +26,5 @@ class ActionEasyMode(Action):
         return "action_easy_mode"
 
     def run(self, dispatcher, tracker, domain):
-        on = (tracker.latest_message or {}).get("intent", {}).get("name") == "easy_on"
-        dispatcher.utter_message(text=easy_text(TO_EASY if on else TO_PLAIN, directory()))
-        return [SlotSet("easy_japanese", on)]
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+        return [SlotSet(name, value) for name, value in switch_mode(dispatcher, intent).items()]

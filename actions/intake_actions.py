@@ -12,16 +12,15 @@ import logging
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import directory, is_typed_text, merge, send
+from actions.easy_actions import switch_mode
 from bot.clock import now
-from bot.easy import TO_EASY, TO_PLAIN, easy_text
 from bot.faq import answer as faq_answer, faq
 from bot.intake import BACK, SEND_NOW, SKIP, SKIPPED, form, read_answer, relation_from_consulter_answer
-from bot.routing import decide
+from bot.routing import EASY_MODE_INTENTS, decide
 from bot.textnorm import normalize_text
 
 logger = logging.getLogger("soudan.actions")
@@ -60,12 +59,10 @@ class ValidateHandoffForm(FormValidationAction):
         text = message.get("text") or ""
         # The slot holds the resident's text as sent; the parse has it NFKC-normalised (？ -> ?).
         typed = is_typed_text(text) and isinstance(value, str) and normalize_text(value) == normalize_text(text)
-        switch = (message.get("intent") or {}).get("name") if typed else None
-        if switch in ("easy_on", "easy_off"):
+        intent = (message.get("intent") or {}).get("name") if typed else None
+        if intent in EASY_MODE_INTENTS.values():
             # 「やさしい日本語で」 in the middle of the form: the mode changes, the question comes again.
-            on = switch == "easy_on"
-            dispatcher.utter_message(text=easy_text(TO_EASY if on else TO_PLAIN, directory()))
-            return {slot: None, "easy_japanese": on}
+            return dict(switch_mode(dispatcher, intent), **{slot: None})
         if typed:
             topic = faq().question_topic(text)
             if topic is not None:

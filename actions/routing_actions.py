@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import decision_events, directory, easy_japanese, is_typed_text, send
+from actions.common import decision_events, directory, is_typed_text, reply_language, send
 from actions.handoff_actions import add_to_case, answer_conditional_consent
 from bot.intake import consent_is_conditional
 from bot.faq import HOURS, answer as faq_answer, faq
@@ -17,7 +17,7 @@ from bot.easy import easy_text
 from bot.replies import (agency_card, always_open_text, foreign_language_message, listening_line_text,
                          out_of_scope_message)
 from bot.hours import is_open
-from bot.language import detect_language, is_foreign
+from bot.language import EASY_JAPANESE, is_foreign
 from bot.routing import decide
 from bot.textnorm import has_japanese, looks_unusable
 
@@ -98,10 +98,6 @@ def decision_possible(text: str) -> bool:
     return any(ch.isalpha() for ch in text)
 
 
-def await_consent(dispatcher, tracker: Tracker) -> List[Dict]:
-    return answer_conditional_consent(dispatcher, tracker)
-
-
 def added_to_case(dispatcher, tracker: Tracker, decision, text: str) -> List[Dict]:
     """A worry told after the reference number: into the same case, not a new one."""
     ref = add_to_case(tracker, decision.fields, text)
@@ -132,20 +128,20 @@ class ActionRouteWorry(Action):
             return []
         if tracker.get_slot("pending") == "consent" and is_typed_text(text) and consent_is_conditional(text):
             # 「匿名ならいいですよ」 read as a worry by the classifier: still an answer to the question.
-            return await_consent(dispatcher, tracker)
+            return answer_conditional_consent(dispatcher, tracker)
         if intent == "affirm" and tracker.get_slot("consent") == "no" and not tracker.get_slot("handoff_ref"):
             # 「いいえ」 then 「やっぱり伝えてほしい」: asked again; the same case is then completed.
             dispatcher.utter_message(text=CONSENT_QUESTION, buttons=CONSENT_BUTTONS)
             return [SlotSet("pending", "consent")]
         decision = decide(parse, tracker.get_slot("fields") or [])
-        language = detect_language(text) if not text.startswith("/") else None
+        language = reply_language(tracker)
         if decision.route != "emergency" and (is_foreign(language) or (not has_japanese(text) and not text.startswith("/"))):
             # Another language (or markup, stray keys): answered in that language when it is one
             # of ours; the classifier's guess is not trusted and nothing is remembered from it.
             send(dispatcher, foreign_language_message(directory(), language))
             return []
         when = now()
-        easy = easy_japanese(tracker)
+        easy = language == EASY_JAPANESE
         events = decision_events(tracker, decision) + ([SlotSet("easy_japanese", True)] if easy else [])
         route = decision.route
         rounds = int(tracker.get_slot("clarify_round") or 0)

@@ -164,10 +164,14 @@ class Directory:
         """Kinds in the order their answers come first."""
         return tuple(self.crisis_kinds)
 
+    def emergency_numbers(self) -> Dict[str, str]:
+        """110 and 119 as the hotline data gives them, for texts that name them inline."""
+        return {"police": self.hotlines["police"].number, "fire_ambulance": self.hotlines["fire_ambulance"].number}
+
     def crisis_label(self, kind: str) -> str:
-        """The kind's Japanese label; a kind the data does not name reads as ``general``'s."""
-        known = self.crisis_kinds.get(kind) or self.crisis_kinds.get("general")
-        return known.label if known and known.label else "危険のサイン（種類不明）"
+        """The kind's Japanese label; a kind the data does not name reads as ``general``'s
+        (``general`` and every label are required when the data is loaded)."""
+        return self.crisis_kind(kind).label
 
     def resolve(self, refs) -> List[object]:
         """Hotlines (and local agencies, for ``agency:SLUG``) for a list of references."""

@@ -59,6 +59,5 @@ def easy_text(key: str, directory: Optional[Directory] = None, **values: str) ->
     """A fixed sentence of the mode; {police} and {fire_ambulance} come from the hotlines."""
     text = _data()["texts"][key]
     if directory is not None:
-        values = dict({"police": directory.hotlines["police"].number,
-                       "fire_ambulance": directory.hotlines["fire_ambulance"].number}, **values)
+        values = dict(directory.emergency_numbers(), **values)
     return text.format(**values) if values else text

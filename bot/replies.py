@@ -53,12 +53,6 @@ def _lines_text(lines: Iterable[dict]) -> str:
     return "\n".join(f"・{l['name']}：{l['number']}（{l['hours']}）" for l in lines)
 
 
-def _emergency_numbers(directory: Directory) -> dict:
-    """110 and 119 as the hotline data gives them (texts name them inline)."""
-    return {"police": directory.hotlines["police"].number,
-            "fire_ambulance": directory.hotlines["fire_ambulance"].number}
-
-
 def crisis_message(directory: Directory, kinds: Iterable[str], language: Optional[str] = None) -> dict:
     """The crisis answer: short, first, with the lines of every kind of danger found, merged in
     the data's order without repeating a line. ``language``: "easy" for やさしい日本語, or a
@@ -140,7 +134,7 @@ def service_unavailable_text(directory: Directory, crisis_kinds: Optional[Iterab
     sogo = directory.agency("sogo")
     text = (f"ごめんなさい。いま案内の仕組みがうまく動いていません。\n"
             f"お急ぎの相談は、{sogo.name}（電話：{sogo.phone}）にお電話ください。\n"
-            "命に関わるときは、{police}番（警察）・{fire_ambulance}番（救急）へ。".format(**_emergency_numbers(directory)))
+            "命に関わるときは、{police}番（警察）・{fire_ambulance}番（救急）へ。".format(**directory.emergency_numbers()))
     if crisis_kinds:
         text = crisis_message(directory, crisis_kinds)["text"] + "\n\n" + text
     return text

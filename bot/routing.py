@@ -70,14 +70,15 @@ def guard_intent(intent: dict, ranking: List[dict], entities: List[dict], text: 
     name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
     if any(e.get("entity") == "crisis_kind" for e in entities):
         return {"name": "crisis", "confidence": 1.0}
-    command = command_of(text) if text and not text.startswith("/") else None
+    typed = bool(text) and not text.startswith("/")  # the resident's words, not a button payload
+    command = command_of(text) if typed else None
     if command in CONVERSATION_COMMANDS:
         return {"name": command, "confidence": 1.0}
-    switch = switch_of(text) if text and not text.startswith("/") else None
+    switch = switch_of(text) if typed else None
     if switch:
         return {"name": EASY_MODE_INTENTS[switch], "confidence": 1.0}
     switches = tuple(EASY_MODE_INTENTS.values())
-    if name in CONVERSATION_COMMANDS + switches and text and not text.startswith("/"):
+    if name in CONVERSATION_COMMANDS + switches and typed:
         # 「仕事をやめたい」, 「最初から話すと…」 and 「やさしい日本語の資料は？」 are not commands:
         # the next guess instead.
         runner_up = next((r for r in ranking if r.get("name") not in
@@ -91,7 +92,7 @@ def guard_intent(intent: dict, ranking: List[dict], entities: List[dict], text: 
     model_danger = model_danger_confidence(ranking, danger or {}, models or {}, limits, text)
     if model_danger is not None:
         return {"name": "crisis", "confidence": model_danger}
-    if text and not text.startswith("/") and is_foreign(detect_language(text)):
+    if typed and is_foreign(detect_language(text)):
         # Another language: the classifier learned Japanese, so its greet / out_of_scope guess
         # is noise; the worry path answers in the resident's language (action_route_worry).
         return {"name": FOREIGN_LANGUAGE_INTENT, "confidence": 1.0}

@@ -121,15 +121,21 @@ def _row(row: Mapping) -> dict:
     return item
 
 
+def _queue_sql(clause: str) -> str:
+    """Queue rows under ``clause`` in queue order: danger told after the handoff first
+    (``late_danger``), then open urgent cases (``pinned``), then newest first."""
+    return (f"SELECT *, {LATE_DANGER_FIRST} AS late_danger FROM ("
+            f"SELECT {QUEUE_COLUMNS}, {PINNED} AS pinned, {LATE_DANGER_AT} AS late_danger_at FROM handoffs{clause}) "
+            f"ORDER BY late_danger DESC, pinned DESC, created_at DESC, id DESC")
+
+
 def list_handoffs(db: sqlite_utils.Database, filters: Filters, *, page: int = 1,
                   page_size: Optional[int] = PAGE_SIZE) -> Tuple[List[dict], int]:
     """Cases with danger told after the handoff first (``late_danger``), then open urgent cases
     (``pinned``), then newest first. Returns (rows, total)."""
     clause, params = filters.where()
     total = next(iter(db.query(f"SELECT count(*) AS n FROM handoffs{clause}", params)))["n"]
-    sql = (f"SELECT *, {LATE_DANGER_FIRST} AS late_danger FROM ("
-           f"SELECT {QUEUE_COLUMNS}, {PINNED} AS pinned, {LATE_DANGER_AT} AS late_danger_at FROM handoffs{clause}) "
-           f"ORDER BY late_danger DESC, pinned DESC, created_at DESC, id DESC")
+    sql = _queue_sql(clause)
     if page_size:
         sql += " LIMIT ? OFFSET ?"
         params = params + [page_size, (max(page, 1) - 1) * page_size]
@@ -182,8 +188,8 @@ def parse_search(text: str) -> SearchQuery:
         return SearchQuery("invalid", problem="受付番号か電話番号を入れてください。")
     if re.search(r"[^0-9\s()+" + re.escape(_DASHES) + "]", text):
         return SearchQuery("invalid", problem="数字とハイフンだけで入れてください。")
-    digits = re.sub(r"[^0-9]", "", text)
-    if text.lstrip().startswith("+81") or (digits.startswith("81") and len(digits) in (11, 12)):
+    digits = phone_digits(text)
+    if text.startswith("+81") and digits.startswith("81"):  # +81 typed: a phone, whatever its length
         digits = "0" + digits[2:]
     if len(digits) == 7:
         if not is_valid_reference(digits):
@@ -206,14 +212,9 @@ def find_by_phone(db: sqlite_utils.Database, digits: str) -> List[dict]:
     """Cases whose contact phone (kept only with consent, until retention) is this number,
     in queue order. The numbers are stored as the resident typed them, so they are compared
     in Python after normalising."""
-    rows = db.query(f"SELECT {QUEUE_COLUMNS}, {PINNED} AS pinned, {LATE_DANGER_AT} AS late_danger_at "
-                    "FROM handoffs WHERE json_extract(summary, '$.wish.phone') IS NOT NULL "
-                    "ORDER BY created_at DESC, id DESC")
+    rows = db.query(_queue_sql(" WHERE json_extract(summary, '$.wish.phone') IS NOT NULL"))
     found = [r for r in (_row(row) for row in rows)
              if phone_digits(((r["summary"].get("wish") or {}).get("phone"))) == digits]
-    for r in found:
-        r["late_danger"] = 1 if r["late_danger_at"] else 0
-    found.sort(key=lambda r: (-r["late_danger"], -r["pinned"]))  # stable: newest first within
     return found[:SEARCH_MAX_ROWS]
 
 
