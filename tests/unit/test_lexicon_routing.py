@@ -32,6 +32,16 @@ def parse(text, intent="vague", confidence=0.9, ranking=None, models=None):
     ("隣の家から煙が出てる、火事かも", "fire"),
     ("おっと が たたく。こわい", "violence"),
     ("I want to die", "suicide"),
+    # Languages the models did not learn: the lexicon's patterns in them.
+    ("I have been thinking of ending my own life", "suicide"),
+    ("Smoke is pouring from the apartment next door", "fire"),
+    ("Baby has a fever and won't wake up, it is 2am at night", "sick_child_night"),
+    ("Ông tôi bất tỉnh trong nhà tắm", "medical"),
+    ("Tôi muốn chết", "suicide"),
+    ("Ayoko na mabuhay, pagod na ako", "suicide"),
+    ("어머니가 이틀째 전화를 안 받아요", "unresponsive"),
+    ("Saya dipaksa berhubungan oleh bos saya", "sexual_violence"),
+    ("दुई दिनदेखि खाना खाएको छैन", "lifeline"),
 ])
 def test_danger_phrases_open_the_crisis_answer(text, kind):
     assert kind in detect(text).kinds
@@ -198,17 +208,6 @@ def test_a_missing_person_in_other_languages_is_a_person_not_a_job_or_a_wallet(t
     assert detect(text).kinds == kinds
 
 
-@pytest.mark.parametrize("text,kind", [
-    ("I have been thinking of ending my own life", "suicide"),
-    ("Smoke is pouring from the apartment next door", "fire"),
-    ("Baby has a fever and won't wake up, it is 2am at night", "sick_child_night"),
-    ("Ông tôi bất tỉnh trong nhà tắm", "medical"),
-    ("Tôi muốn chết", "suicide"),
-])
-def test_danger_in_english_and_vietnamese_by_kind(text, kind):
-    assert kind in detect(text).kinds
-
-
 def test_a_fever_that_is_over_is_not_a_sick_child_at_night():
     assert detect("My son had a fever last week, now he is fine. Which clinic is open on Sunday?").kinds == []
 
@@ -218,11 +217,3 @@ def test_the_models_danger_counts_only_where_they_learned_the_language():
     rent = "회사에서 해고되어서 월세를 낼 수 없어요. 어디에 상담하면 되나요?"
     assert decide(parse(rent, "crisis", 0.95, sure)).route != "emergency"
     assert decide(parse("仕事がなくて、もう生きていけない気がする", "crisis", 0.95, sure)).route == "emergency"
-
-
-@pytest.mark.parametrize("text,kind", [("Ayoko na mabuhay, pagod na ako", "suicide"),
-                                       ("어머니가 이틀째 전화를 안 받아요", "unresponsive"),
-                                       ("Saya dipaksa berhubungan oleh bos saya", "sexual_violence"),
-                                       ("दुई दिनदेखि खाना खाएको छैन", "lifeline")])
-def test_danger_in_languages_the_models_did_not_learn_comes_from_the_lexicon(text, kind):
-    assert kind in detect(text).kinds
