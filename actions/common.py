@@ -26,6 +26,12 @@ def send(dispatcher: CollectingDispatcher, message: Dict[str, Any]) -> None:
         dispatcher.utter_message(text=message["text"], buttons=message.get("buttons") or [])
 
 
+def note(dispatcher: CollectingDispatcher, **facts: Any) -> None:
+    """An internal note for the web side, never shown to the resident
+    (``bot.web.rasa_client.split_notes`` takes it out of the answer)."""
+    dispatcher.utter_message(json_message={"internal": facts})
+
+
 def channel_of(tracker: Tracker) -> str:
     """The web side prefixes sender ids: ``line-`` for LINE, ``web-`` for the widget."""
     return "line" if (tracker.sender_id or "").startswith("line-") else "web"

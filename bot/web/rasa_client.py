@@ -1,7 +1,7 @@
 """Talking to Rasa's REST channel and the action server over loopback HTTP."""
 from __future__ import annotations
 
-from typing import List
+from typing import List, Tuple
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -9,6 +9,21 @@ from requests.adapters import HTTPAdapter
 
 class RasaUnavailable(RuntimeError):
     """Rasa did not answer in time or answered with an error."""
+
+
+def split_notes(rasa_messages: List[dict]) -> Tuple[List[dict], List[dict]]:
+    """Rasa's messages and the action server's internal notes apart. A note is a message whose
+    ``custom`` holds ``{"internal": {...}}`` (see ``actions.common.note``): facts for the web side
+    (a conversation's outcome, a handoff's reference) that a resident never sees."""
+    shown, notes = [], []
+    for message in rasa_messages or []:
+        custom = message.get("custom") if isinstance(message, dict) else None
+        if isinstance(custom, dict) and "internal" in custom:
+            if isinstance(custom["internal"], dict):
+                notes.append(custom["internal"])
+        else:
+            shown.append(message)
+    return shown, notes
 
 
 def to_widget_messages(rasa_messages: List[dict]) -> List[dict]:
@@ -38,6 +53,10 @@ class RasaClient:
 
     def send(self, sender: str, text: str) -> List[dict]:
         """One resident message in, the bot's messages out; raises RasaUnavailable."""
+        return self.send_with_notes(sender, text)[0]
+
+    def send_with_notes(self, sender: str, text: str) -> Tuple[List[dict], List[dict]]:
+        """Like ``send``, also returning the action server's internal notes (``split_notes``)."""
         try:
             response = self.session.post(f"{self.rasa_url}/webhooks/rest/webhook",
                                          json={"sender": sender, "message": text}, timeout=self.timeout)
@@ -49,10 +68,11 @@ class RasaClient:
             payload = response.json()
         except ValueError as exc:
             raise RasaUnavailable("invalid JSON") from exc
-        messages = to_widget_messages(payload if isinstance(payload, list) else [])
+        shown, notes = split_notes(payload if isinstance(payload, list) else [])
+        messages = to_widget_messages(shown)
         if not messages:
             raise RasaUnavailable("empty answer")
-        return messages
+        return messages, notes
 
     def _up(self, url: str) -> bool:
         try:
