@@ -131,9 +131,32 @@ def _migration_3_login_throttle(db: sqlite_utils.Database) -> None:
     """)
 
 
+def _migration_5_outcomes(db: sqlite_utils.Database) -> None:
+    """City-wide statistics (issue 15): one row per conversation with its outcomes, no words, no
+    sender, no reference number (written by ``bot.web.outcomes``, which documents each column).
+    Retention leaves these rows alone. Idempotent."""
+    db.execute("""
+        CREATE TABLE IF NOT EXISTS conversation_outcomes (
+            id INTEGER PRIMARY KEY,
+            day TEXT NOT NULL,
+            channel TEXT NOT NULL CHECK (channel IN ('web', 'line')),
+            link TEXT,
+            agencies TEXT NOT NULL DEFAULT '[]',
+            crisis_kinds TEXT NOT NULL DEFAULT '[]',
+            clarify_rounds INTEGER NOT NULL DEFAULT 0,
+            undecided INTEGER NOT NULL DEFAULT 0,
+            out_of_scope INTEGER NOT NULL DEFAULT 0,
+            handoff TEXT CHECK (handoff IN ('consent', 'no_consent'))
+        )""")
+    # Partial: only today's rows keep a link, so finding and erasing links stays small.
+    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS idx_conversation_outcomes_link "
+               "ON conversation_outcomes(day, link) WHERE link IS NOT NULL")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_conversation_outcomes_day ON conversation_outcomes(day)")
+
+
 # Append new migrations at the end; never edit one that has shipped.
 MIGRATIONS: List[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2_staff,
-                                                             _migration_3_login_throttle]
+                                                             _migration_3_login_throttle, _migration_5_outcomes]
 
 
 def connect(path: Optional[Path] = None) -> sqlite_utils.Database:
