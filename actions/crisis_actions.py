@@ -8,7 +8,7 @@ from typing import Dict, List, Text
 from rasa_sdk import Action
 from rasa_sdk.events import SlotSet
 
-from actions.common import decision_events, directory, merge, reply_language, send
+from actions.common import decision_events, directory, merge, note, reply_language, send
 from bot.replies import crisis_message, hotlines_message
 from bot.routing import Decision, decide
 from bot.store import StoreError, open_store, raise_danger
@@ -46,6 +46,7 @@ def answer_crisis(dispatcher, tracker, decision: Decision) -> List[Dict]:
         dispatcher.utter_message(text=IN_FORM_CONTINUE)
     else:
         dispatcher.utter_message(response="utter_offer_continue")
+    note(dispatcher, outcome="crisis", crisis_kinds=list(kinds))
     return decision_events(tracker, decision) + [
         SlotSet("urgent", True),
         SlotSet("urgency", "high"),

@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 
-from actions.common import channel_of, directory, is_typed_text, send
+from actions.common import channel_of, directory, is_typed_text, note as internal_note, send
 from actions.intake_actions import form_slot_values
 from bot.clock import now
 from bot.faq import answer as faq_answer, faq
@@ -80,9 +80,12 @@ def save_case(tracker: Tracker, consent: bool, note: str = "", more_fields: List
         db.conn.close()
 
 
-def _save_without_consent(tracker: Tracker, note: str) -> List[Dict]:
+def _save_without_consent(tracker: Tracker, note: str, dispatcher=None) -> List[Dict]:
     try:
-        return [SlotSet("case_ref", save_case(tracker, consent=False, note=note))]
+        ref = save_case(tracker, consent=False, note=note)
+        if dispatcher is not None:  # counted in the city's statistics (bot/web/outcomes.py)
+            internal_note(dispatcher, outcome="handoff", consent=False)
+        return [SlotSet("case_ref", ref)]
     except StoreError:
         logger.exception("anonymous record not saved")
         return []
@@ -109,7 +112,7 @@ class ActionConsentReply(Action):
         sogo = directory().agency("sogo")
         dispatcher.utter_message(text="わかりました。まとめは伝えません。ご自分で相談するときは、こちらに電話してください。")
         send(dispatcher, agency_card(sogo, now()))
-        return [SlotSet("consent", "no"), SlotSet("pending", None)] + _save_without_consent(tracker, "同意なし")
+        return [SlotSet("consent", "no"), SlotSet("pending", None)] + _save_without_consent(tracker, "同意なし", dispatcher)
 
 
 def answer_conditional_consent(dispatcher, tracker: Tracker) -> List[Dict]:
@@ -175,7 +178,7 @@ class ActionReadBackReply(Action):
         dispatcher.utter_message(text=f"わかりました。内容はセンターに送りません。\n"
                                       f"相談したいときは、こちらに電話してください：{sogo.name} {sogo.phone}")
         return ([SlotSet("readback", "discard"), SlotSet("consent", "no"), SlotSet("pending", None)]
-                + _save_without_consent(tracker, "確認で送らないと答えた"))
+                + _save_without_consent(tracker, "確認で送らないと答えた", dispatcher))
 
 
 class ActionSaveHandoff(Action):
@@ -201,6 +204,7 @@ class ActionSaveHandoff(Action):
         dispatcher.utter_message(
             text=f"受け付けました。受付番号は「{ref}」です。\n{nxt}\n"
                  f"{sogo.name}：{sogo.phone}\n{describe_hours(sogo, now())}")
+        internal_note(dispatcher, outcome="handoff", consent=True)
         return [SlotSet("handoff_ref", ref), SlotSet("case_ref", ref), SlotSet("pending", None),
                 SlotSet("consent", "yes")]
 
@@ -234,7 +238,7 @@ class ActionDiscardHandoff(Action):
         return "action_discard_handoff"
 
     def run(self, dispatcher, tracker, domain):
-        events = _save_without_consent(tracker, "途中でやめた（送らない）")
+        events = _save_without_consent(tracker, "途中でやめた（送らない）", dispatcher)
         return stop_now(dispatcher) + events + [SlotSet("consent", "no")]
 
 

@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import decision_events, directory, is_typed_text, reply_language, send
+from actions.common import decision_events, directory, is_typed_text, note, reply_language, send
 from actions.handoff_actions import add_to_case, answer_conditional_consent
 from bot.intake import consent_is_conditional
 from bot.faq import HOURS, answer as faq_answer, faq
@@ -145,7 +145,8 @@ class ActionRouteWorry(Action):
         events = decision_events(tracker, decision) + ([SlotSet("easy_japanese", True)] if easy else [])
         route = decision.route
         rounds = int(tracker.get_slot("clarify_round") or 0)
-        if route == "clarify" and rounds >= MAX_CLARIFY_ROUNDS:
+        undecided = route == "clarify" and rounds >= MAX_CLARIFY_ROUNDS
+        if undecided:
             route = "sogo"
             decision.reason = "確認の質問を2回しても分野がはっきりしない相談"
         if route == "emergency":
@@ -154,19 +155,23 @@ class ActionRouteWorry(Action):
             return events + added_to_case(dispatcher, tracker, decision, text)
         if route == "out_of_scope":
             send(dispatcher, out_of_scope_message(directory()))
+            note(dispatcher, outcome="out_of_scope")
             return events
         if route == "clarify":
             first = rounds == 0 and not tracker.get_slot("about")
             send(dispatcher, (easy_ask_who() if easy else ASK_WHO) if first else ASK_WHAT)
+            note(dispatcher, outcome="clarify")
             return events + [SlotSet("clarify_round", rounds + 1), SlotSet("pending", "clarify")]
         events += [SlotSet("route", route), SlotSet("route_reason", decision.reason),
                    SlotSet("clarify_round", 0)]
         if route == "sogo":
             for message in sogo_messages(when, decision.sogo_because, easy):
                 send(dispatcher, message)
+            note(dispatcher, outcome="sogo", undecided=undecided)
             return events + [SlotSet("pending", "consent")]
         for message in single_agency_messages(route, when, decision.distress, easy):
             send(dispatcher, message)
+        note(dispatcher, outcome="agency", agency=route)
         return events + [SlotSet("pending", "more")]
 
 
@@ -176,6 +181,7 @@ class ActionOutOfScope(Action):
 
     def run(self, dispatcher, tracker, domain):
         send(dispatcher, out_of_scope_message(directory()))
+        note(dispatcher, outcome="out_of_scope")
         return []
 
 

@@ -34,11 +34,23 @@ def tracker(text="", intent="vague", confidence=0.99, slots=None, sender="web-te
 
 
 def run(action, t):
+    """The messages a resident sees (internal notes taken out, as the web side does) and the events."""
+    messages, _, result = run_with_notes(action, t)
+    return messages, result
+
+
+def is_note(message) -> bool:
+    return isinstance(message.get("custom"), dict) and "internal" in message["custom"]
+
+
+def run_with_notes(action, t):
     dispatcher = CollectingDispatcher()
     result = action.run(dispatcher, t, DOMAIN)
     if asyncio.iscoroutine(result):
         result = asyncio.run(result)
-    return dispatcher.messages, result
+    shown = [m for m in dispatcher.messages if not is_note(m)]
+    notes = [m["custom"]["internal"] for m in dispatcher.messages if is_note(m)]
+    return shown, notes, result
 
 
 def slot(events, name):
