@@ -154,9 +154,22 @@ def _migration_5_outcomes(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_conversation_outcomes_day ON conversation_outcomes(day)")
 
 
+def _migration_handoff_requests(db: sqlite_utils.Database) -> None:
+    """Idempotent saves (issue 16): an action server that retries a save after a lost answer
+    sends the same request key and gets the same reference number (``create_handoff``), so a
+    case is stored once however often the request arrives. Idempotent."""
+    db.execute("""
+        CREATE TABLE IF NOT EXISTS handoff_requests (
+            key TEXT PRIMARY KEY,
+            ref TEXT NOT NULL,
+            at TEXT NOT NULL
+        )""")
+
+
 # Append new migrations at the end; never edit one that has shipped.
 MIGRATIONS: List[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2_staff,
-                                                             _migration_3_login_throttle, _migration_5_outcomes]
+                                                             _migration_3_login_throttle, _migration_5_outcomes,
+                                                             _migration_handoff_requests]
 
 
 def connect(path: Optional[Path] = None) -> sqlite_utils.Database:
@@ -225,13 +238,19 @@ def create_handoff(
     main_field: Optional[str],
     summary: dict,
     resident_text: Optional[str] = None,
+    request_key: Optional[str] = None,
 ) -> str:
     """Insert one handoff, committed, and return its reference number.
 
-    Without consent the record is minimal: no resident text, whatever the caller passed."""
+    Without consent the record is minimal: no resident text, whatever the caller passed. With a
+    ``request_key`` the key is committed with the record, and the same key again returns the
+    same number without a second record (a retried request)."""
     if channel not in ("web", "line"):
         raise ValueError(f"unknown channel {channel!r}")
     for _ in range(20):
+        done = _request_done(db, request_key)
+        if done:
+            return done
         ref = new_reference()
         record = {
             "ref": ref,
@@ -250,12 +269,25 @@ def create_handoff(
         try:
             with db.conn:
                 db["handoffs"].insert(record)
+                if request_key:
+                    db["handoff_requests"].insert({"key": request_key, "ref": ref, "at": record["created_at"]})
             return ref
         except sqlite3.IntegrityError:
-            continue  # reference number already taken: draw again
+            continue  # reference number (or the same request, just now) taken: look again
         except sqlite3.Error as exc:
             raise StoreError(f"cannot save the handoff: {exc}") from exc
     raise StoreError("no free reference number after 20 draws")
+
+
+def _request_done(db: sqlite_utils.Database, request_key: Optional[str]) -> Optional[str]:
+    """The number already given for this request key, if any."""
+    if not request_key:
+        return None
+    try:
+        row = db.execute("SELECT ref FROM handoff_requests WHERE key = ?", [request_key]).fetchone()
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot read the handoff store: {exc}") from exc
+    return row[0] if row else None
 
 
 def get_handoff(db: sqlite_utils.Database, ref: str) -> Optional[dict]:
