@@ -11,7 +11,9 @@ from rasa_sdk.events import SlotSet
 from actions.common import decision_events, directory, merge, note, reply_language, send
 from bot.replies import crisis_message, hotlines_message
 from bot.routing import Decision, decide
-from bot.store import StoreError, open_store, raise_danger
+from bot import handoff_store
+from bot.handoff_store import turn_key
+from bot.store import StoreError
 
 logger = logging.getLogger("soudan.actions")
 
@@ -19,14 +21,12 @@ IN_FORM_CONTINUE = "落ち着いたら、さきほどの質問の続きに答え
 AFTER_HANDOFF = "このことは、受付番号「{ref}」の相談に「急ぎ」として書き加え、センターの職員に伝えます。"
 
 
-def raise_stored_case(ref: str, decision: Decision) -> bool:
-    """Danger after the reference number goes into the stored case at once."""
+def raise_stored_case(ref: str, decision: Decision, tracker) -> bool:
+    """Danger after the reference number goes into the stored case at once (the SQLite file, or
+    the web side's internal endpoint at scale: bot.handoff_store)."""
     labels = [directory().crisis_label(k) for k in decision.crisis_kinds]
-    db = open_store()
-    try:
-        return raise_danger(db, ref, decision.crisis_kinds, decision.crisis_phrases, labels)
-    finally:
-        db.conn.close()
+    return handoff_store.raise_danger(ref, request_key=turn_key(tracker, "danger"), kinds=decision.crisis_kinds,
+                                      phrases=decision.crisis_phrases, kind_labels=labels)
 
 
 def answer_crisis(dispatcher, tracker, decision: Decision) -> List[Dict]:
@@ -38,7 +38,7 @@ def answer_crisis(dispatcher, tracker, decision: Decision) -> List[Dict]:
     ref = tracker.get_slot("handoff_ref")
     if ref:
         try:
-            if raise_stored_case(ref, decision):
+            if raise_stored_case(ref, decision, tracker):
                 dispatcher.utter_message(text=AFTER_HANDOFF.format(ref=ref))
         except StoreError:
             logger.exception("danger after the reference number not written to the case")

@@ -20,7 +20,9 @@ from bot.faq import answer as faq_answer, faq
 from bot.hours import describe_hours
 from bot.intake import SKIPPED, consent_is_conditional, form, item_named
 from bot.replies import agency_card
-from bot.store import StoreError, create_handoff, open_store, update_case
+from bot import handoff_store
+from bot.handoff_store import turn_key
+from bot.store import StoreError
 from bot.summary import build_summary, read_back_text, redact
 from bot.textnorm import fold_kana
 
@@ -35,6 +37,10 @@ WHICH_ITEM = "どこをなおしますか。"
 STOP_QUESTION = "ここでやめます。ここまでの内容を、センターに送りますか。"
 STOPPED = ("わかりました。ここでやめます。途中まで入力した内容は送っていません。\n"
            "相談したくなったら、いつでも書いてください。電話でも相談できます：{name} {phone}")
+LINE_CONTACT_NEXT = ("センターの職員が内容を確認して、このLINEで連絡するよう調整します。"
+                     "連絡のために、このLINEのIDを暗号化して保存し、相談が終わったら消します。"
+                     "連絡がいらなくなったら「連絡をやめる」と書いてください。すぐに消します。"
+                     "急ぐときは、受付番号を伝えて電話してください。")
 NOT_SAVED = ("ごめんなさい。いま記録を保存できませんでした。受付番号はお出しできません。\n"
              "お手数ですが、{name}に直接お電話ください：{phone}")
 
@@ -66,18 +72,18 @@ def save_case(tracker: Tracker, consent: bool, note: str = "", more_fields: List
     words = "\n".join(list(tracker.get_slot("worry_texts") or []) + ([more_text] if more_text else []))
     text = redact(words) if consent and words else None
     level = summary["urgency"]["level"]
-    db = open_store()
-    try:
-        ref = tracker.get_slot("case_ref")
-        if ref and update_case(db, ref, consent=consent, urgency=level, urgent=bool(tracker.get_slot("urgent")),
-                               fields=summary["fields"]["all"], main_field=summary["fields"]["main"],
-                               summary=summary, resident_text=text, note=note or "内容を更新"):
-            return ref
-        return create_handoff(db, channel=summary["reception"]["channel"], consent=consent, urgency=level,
-                              urgent=bool(tracker.get_slot("urgent")), fields=summary["fields"]["all"],
-                              main_field=summary["fields"]["main"], summary=summary, resident_text=text)
-    finally:
-        db.conn.close()
+    # The SQLite file here, or the web side's internal endpoint at scale (bot.handoff_store);
+    # the turn's request key makes a retried save return the same number.
+    ref = tracker.get_slot("case_ref")
+    if ref and handoff_store.update_case(
+            ref, request_key=turn_key(tracker, f"update:{consent}:{note}"), consent=consent, urgency=level,
+            urgent=bool(tracker.get_slot("urgent")), fields=summary["fields"]["all"],
+            main_field=summary["fields"]["main"], summary=summary, resident_text=text, note=note or "内容を更新"):
+        return ref
+    return handoff_store.create_handoff(
+        request_key=turn_key(tracker, f"create:{consent}:{note}"), channel=summary["reception"]["channel"],
+        consent=consent, urgency=level, urgent=bool(tracker.get_slot("urgent")), fields=summary["fields"]["all"],
+        main_field=summary["fields"]["main"], summary=summary, resident_text=text)
 
 
 def _save_without_consent(tracker: Tracker, note: str, dispatcher=None) -> List[Dict]:
@@ -201,6 +207,10 @@ class ActionSaveHandoff(Action):
         nxt = ("センターの職員が内容を確認して、ご希望の方法で連絡するよう調整します。"
                "連絡がないときや急ぐときは、受付番号を伝えて電話してください。" if reachable else
                "センターからは連絡先が分からないため、相談するときは受付番号を伝えて、電話するか窓口に来てください。")
+        if tracker.get_slot("contact_method") == "LINE" and channel_of(tracker) == "line":
+            # The LINE channel keeps this chat's id, encrypted, for this case (bot/web/line/followup.py).
+            internal_note(dispatcher, line_contact_ref=ref)
+            nxt = LINE_CONTACT_NEXT
         dispatcher.utter_message(
             text=f"受け付けました。受付番号は「{ref}」です。\n{nxt}\n"
                  f"{sogo.name}：{sogo.phone}\n{describe_hours(sogo, now())}")

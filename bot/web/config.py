@@ -7,6 +7,12 @@ from dataclasses import dataclass, field
 from typing import Tuple
 
 
+def _urls(name: str, single: str, default: str) -> Tuple[str, ...]:
+    """A comma-separated list of URLs (``RASA_URLS``), else the one URL (``RASA_URL``)."""
+    listed = [u.strip().rstrip("/") for u in os.environ.get(name, "").split(",") if u.strip()]
+    return tuple(listed) or (os.environ.get(single, default).rstrip("/"),)
+
+
 def _int(name: str, default: int) -> int:
     try:
         return int(os.environ.get(name, default))
@@ -18,6 +24,16 @@ def _int(name: str, default: int) -> int:
 class Settings:
     rasa_url: str = "http://127.0.0.1:5005"
     action_server_url: str = "http://127.0.0.1:5055"
+    # Scale-out (docs/deployment.md): several Rasa servers (RASA_URLS) sharing Rasa's SQL tracker
+    # store and redis lock store; "conversation" keeps a conversation on one server, "message"
+    # spreads each conversation's messages over all of them in turn.
+    rasa_urls: Tuple[str, ...] = ()
+    action_server_urls: Tuple[str, ...] = ()
+    rasa_routing: str = "conversation"
+    # The handoff store's internal endpoint for action servers on other machines
+    # (bot/web/internal_store.py): "host:port" on a private address, and its shared secret.
+    handoff_store_listen: str = ""
+    handoff_store_secret: str = ""
     rasa_timeout_seconds: float = 10.0
     max_message_chars: int = 2000
     max_body_bytes: int = 16 * 1024
@@ -39,6 +55,11 @@ class Settings:
         return cls(
             rasa_url=os.environ.get("RASA_URL", cls.rasa_url).rstrip("/"),
             action_server_url=os.environ.get("ACTION_SERVER_URL", cls.action_server_url).rstrip("/"),
+            rasa_urls=_urls("RASA_URLS", "RASA_URL", cls.rasa_url),
+            action_server_urls=_urls("ACTION_SERVER_URLS", "ACTION_SERVER_URL", cls.action_server_url),
+            rasa_routing=os.environ.get("RASA_ROUTING", cls.rasa_routing).strip().lower() or cls.rasa_routing,
+            handoff_store_listen=os.environ.get("HANDOFF_STORE_LISTEN", "").strip(),
+            handoff_store_secret=os.environ.get("HANDOFF_STORE_SECRET", ""),
             rasa_timeout_seconds=float(os.environ.get("RASA_TIMEOUT", cls.rasa_timeout_seconds)),
             allowed_origins=origins,
             rate_limit_per_session=_int("RATE_LIMIT_PER_SESSION", cls.rate_limit_per_session),
@@ -51,3 +72,11 @@ class Settings:
             session_idle_minutes=_int("STAFF_SESSION_IDLE_MINUTES", cls.session_idle_minutes),
             https=os.environ.get("HTTPS", "").lower() in ("1", "true", "yes"),
         )
+
+    @property
+    def all_rasa_urls(self) -> Tuple[str, ...]:
+        return self.rasa_urls or (self.rasa_url,)
+
+    @property
+    def all_action_server_urls(self) -> Tuple[str, ...]:
+        return self.action_server_urls or (self.action_server_url,)

@@ -1,14 +1,33 @@
 """Talking to Rasa's REST channel and the action server over loopback HTTP."""
 from __future__ import annotations
 
+import logging
+import threading
+import zlib
+from collections import OrderedDict
 from typing import List, Tuple
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
+
+logger = logging.getLogger("soudan.web")
 
 
 class RasaUnavailable(RuntimeError):
     """Rasa did not answer in time or answered with an error."""
+
+
+def never_sent(exc: requests.RequestException) -> bool:
+    """True when the request cannot have reached the server (connection refused or not made in
+    time), so another server may take the message without handling it twice."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.ConnectionError):
+        return False
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
+    return isinstance(reason, NewConnectionError)
 
 
 def split_notes(rasa_messages: List[dict]) -> Tuple[List[dict], List[dict]]:
@@ -42,14 +61,51 @@ def to_widget_messages(rasa_messages: List[dict]) -> List[dict]:
     return out
 
 
+ROUTINGS = ("conversation", "message")
+RECENT_SENDERS = 10_000  # conversations whose next server "message" routing remembers
+
+
 class RasaClient:
-    def __init__(self, rasa_url: str, action_server_url: str, timeout: float, pool_size: int = 32):
-        self.rasa_url = rasa_url
-        self.action_server_url = action_server_url
+    """One or several Rasa servers (``RASA_URLS``). With several, they share Rasa's SQL tracker
+    store and redis lock store (docs/deployment.md), so any server can answer any message:
+    ``routing="conversation"`` keeps a conversation on one server (a stable hash of the sender),
+    ``"message"`` sends each conversation's consecutive messages to the servers in turn. A server
+    that refuses the connection (down, restarting) is skipped for that message: the message never
+    reached it, so the next server can take it; a timeout is never retried (it may have been
+    handled)."""
+
+    def __init__(self, rasa_url, action_server_url, timeout: float, pool_size: int = 32,
+                 routing: str = "conversation"):
+        self.rasa_urls = tuple(u.rstrip("/") for u in ([rasa_url] if isinstance(rasa_url, str) else rasa_url))
+        self.action_server_urls = tuple(u.rstrip("/") for u in ([action_server_url] if isinstance(
+            action_server_url, str) else action_server_url))
+        if not self.rasa_urls or not self.action_server_urls:
+            raise ValueError("at least one Rasa URL and one action server URL are needed")
+        if routing not in ROUTINGS:
+            raise ValueError(f"RASA_ROUTING must be one of {', '.join(ROUTINGS)} (got {routing!r})")
+        self.rasa_url, self.action_server_url = self.rasa_urls[0], self.action_server_urls[0]
+        self.routing = routing
         self.timeout = timeout
+        self.answered = [0] * len(self.rasa_urls)  # messages each server answered (internal stats)
+        self._next: "OrderedDict[str, int]" = OrderedDict()
+        self._lock = threading.Lock()
         self.session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0)
+        adapter = HTTPAdapter(pool_connections=max(2, len(self.rasa_urls) + len(self.action_server_urls)),
+                              pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
+
+    def order(self, sender: str) -> List[int]:
+        """The servers to try for this sender's next message, first choice first."""
+        n = len(self.rasa_urls)
+        first = zlib.crc32(sender.encode("utf-8")) % n
+        if self.routing == "message" and n > 1:
+            with self._lock:
+                turn = self._next.pop(sender, 0)
+                self._next[sender] = turn + 1
+                if len(self._next) > RECENT_SENDERS:
+                    self._next.popitem(last=False)
+            first = (first + turn) % n
+        return [(first + i) % n for i in range(n)]
 
     def send(self, sender: str, text: str) -> List[dict]:
         """One resident message in, the bot's messages out; raises RasaUnavailable."""
@@ -57,13 +113,20 @@ class RasaClient:
 
     def send_with_notes(self, sender: str, text: str) -> Tuple[List[dict], List[dict]]:
         """Like ``send``, also returning the action server's internal notes (``split_notes``)."""
-        try:
-            response = self.session.post(f"{self.rasa_url}/webhooks/rest/webhook",
-                                         json={"sender": sender, "message": text}, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise RasaUnavailable(type(exc).__name__) from exc
+        order = self.order(sender)
+        for attempt, index in enumerate(order):
+            try:
+                response = self.session.post(f"{self.rasa_urls[index]}/webhooks/rest/webhook",
+                                             json={"sender": sender, "message": text}, timeout=self.timeout)
+                break
+            except requests.RequestException as exc:
+                if not never_sent(exc) or attempt == len(order) - 1:
+                    raise RasaUnavailable(type(exc).__name__) from exc
+                logger.warning("Rasa server %d refused the connection; trying the next one", index + 1)
         if response.status_code != 200:
             raise RasaUnavailable(f"HTTP {response.status_code}")
+        with self._lock:
+            self.answered[index] += 1
         try:
             payload = response.json()
         except ValueError as exc:
@@ -81,5 +144,13 @@ class RasaClient:
             return False
 
     def health(self) -> dict:
-        return {"rasa": "ok" if self._up(f"{self.rasa_url}/") else "down",
-                "action_server": "ok" if self._up(f"{self.action_server_url}/health") else "down"}
+        """Each side "ok" when every configured server answers; with several, each one by number."""
+        rasa = ["ok" if self._up(f"{u}/") else "down" for u in self.rasa_urls]
+        actions = ["ok" if self._up(f"{u}/health") else "down" for u in self.action_server_urls]
+        status = {"rasa": "ok" if all(s == "ok" for s in rasa) else "down",
+                  "action_server": "ok" if all(s == "ok" for s in actions) else "down"}
+        if len(rasa) > 1:
+            status["rasa_servers"] = {str(i + 1): s for i, s in enumerate(rasa)}
+        if len(actions) > 1:
+            status["action_servers"] = {str(i + 1): s for i, s in enumerate(actions)}
+        return status

@@ -37,7 +37,11 @@ def main(argv=None) -> int:
     try:
         app = create_app()
         open_store().conn.close()
-    except (DirectoryError, StoreError) as exc:
+        settings = app.config["SETTINGS"]
+        if settings.handoff_store_listen:  # action servers on other machines save here (docs/deployment.md)
+            from bot.web.internal_store import serve_in_thread
+            serve_in_thread(settings.handoff_store_listen, settings.handoff_store_secret, app.config["RASA"])
+    except (DirectoryError, StoreError, ValueError, OSError) as exc:
         print(f"web side cannot start: {exc}", file=sys.stderr)
         return 2
     # For the city: directory values the source did not give (residents only read "見込み").

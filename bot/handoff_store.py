@@ -1,0 +1,122 @@
+"""Where the action server saves cases: the SQLite file itself, or the web side's internal endpoint.
+
+Embedded (one machine, the default) the action server writes the SQLite file directly
+(``bot.store``). When several action servers run on several machines, ``HANDOFF_STORE_URL``
+points them at the web side, which owns the file and serves ``bot/web/internal_store.py`` on a
+private address; ``HANDOFF_STORE_SECRET`` is the shared secret both sides know. Either way a
+number is returned only after its record is committed.
+
+Every save carries a request key made from the conversation, its turn and the kind of save
+(``turn_key``). The store commits the key with the record, so a request retried after a lost
+answer returns the same 受付番号 instead of storing the case twice. Python 3.10 and 3.11; requests and the standard library only.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from typing import Iterable, Optional
+
+import requests
+
+from bot import store
+from bot.store import StoreError
+
+SECRET_HEADER = "X-Handoff-Store-Secret"
+ATTEMPTS = 3
+TIMEOUT_SECONDS = 5.0
+
+
+def request_key(sender_id: str, turn: object, kind: str) -> str:
+    """A stable key for one save of one turn; it does not reveal the sender."""
+    return hashlib.sha256(f"{sender_id}\x1f{turn}\x1f{kind}".encode("utf-8")).hexdigest()[:40]
+
+
+def turn_key(tracker, kind: str) -> str:
+    """The request key of this turn of ``tracker``'s conversation (the resident's last message,
+    by its timestamp in the tracker, which every Rasa server shares through the tracker store)."""
+    turn = next((e.get("timestamp") for e in reversed(tracker.events or [])
+                 if isinstance(e, dict) and e.get("event") == "user"), len(tracker.events or []))
+    return request_key(tracker.sender_id, turn, kind)
+
+
+def _remote() -> Optional[str]:
+    url = os.environ.get("HANDOFF_STORE_URL", "").strip().rstrip("/")
+    return url or None
+
+
+_session = requests.Session()
+
+
+def _post(path: str, body: dict) -> dict:
+    """POST to the internal endpoint, retried on a lost connection or a 5xx: safe because the
+    request key makes a repeat return the first answer."""
+    secret = os.environ.get("HANDOFF_STORE_SECRET", "")
+    if not secret:
+        raise StoreError("HANDOFF_STORE_URL is set but HANDOFF_STORE_SECRET is not")
+    problem = "no answer"
+    for attempt in range(ATTEMPTS):
+        if attempt:
+            time.sleep(0.2 * attempt)
+        try:
+            response = _session.post(_remote() + path, json=body, timeout=TIMEOUT_SECONDS,
+                                     headers={SECRET_HEADER: secret})
+        except requests.RequestException as exc:
+            problem = type(exc).__name__
+            continue
+        if response.status_code >= 500:
+            problem = f"HTTP {response.status_code}"
+            continue
+        if response.status_code not in (200, 201):
+            raise StoreError(f"the handoff store refused the request: HTTP {response.status_code}")
+        try:
+            return response.json()
+        except ValueError:
+            raise StoreError("the handoff store answered with invalid JSON") from None
+    raise StoreError(f"the handoff store did not answer: {problem}")
+
+
+def create_handoff(*, request_key: str, channel: str, consent: bool, urgency: str, urgent: bool,
+                   fields: Iterable[str], main_field: Optional[str], summary: dict,
+                   resident_text: Optional[str]) -> str:
+    """A new case, committed; its reference number."""
+    values = dict(channel=channel, consent=consent, urgency=urgency, urgent=urgent, fields=list(fields),
+                  main_field=main_field, summary=summary, resident_text=resident_text)
+    if _remote():
+        ref = _post("/internal/handoffs", dict(values, key=request_key)).get("ref")
+        if not isinstance(ref, str) or not store.is_valid_reference(ref):
+            raise StoreError("the handoff store answered without a valid reference number")
+        return ref
+    db = store.open_store()
+    try:
+        return store.create_handoff(db, request_key=request_key, **values)
+    finally:
+        db.conn.close()
+
+
+def update_case(ref: str, *, request_key: str, consent: bool, urgency: str, urgent: bool,
+                fields: Iterable[str], main_field: Optional[str], summary: dict,
+                resident_text: Optional[str], note: str) -> bool:
+    """The case saved again (``bot.store.update_case``); False when no case has that number."""
+    values = dict(consent=consent, urgency=urgency, urgent=urgent, fields=list(fields), main_field=main_field,
+                  summary=summary, resident_text=resident_text, note=note)
+    if _remote():
+        return bool(_post(f"/internal/handoffs/{ref}/case", dict(values, key=request_key)).get("updated"))
+    db = store.open_store()
+    try:
+        return store.update_case(db, ref, **values)
+    finally:
+        db.conn.close()
+
+
+def raise_danger(ref: str, *, request_key: str, kinds: Iterable[str], phrases: Iterable[str],
+                 kind_labels: Iterable[str]) -> bool:
+    """Danger after the number (``bot.store.raise_danger``); False when no case has that number."""
+    values = dict(kinds=list(kinds), phrases=list(phrases), kind_labels=list(kind_labels))
+    if _remote():
+        return bool(_post(f"/internal/handoffs/{ref}/danger", dict(values, key=request_key)).get("updated"))
+    db = store.open_store()
+    try:
+        return store.raise_danger(db, ref, **values)
+    finally:
+        db.conn.close()
