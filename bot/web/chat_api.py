@@ -13,7 +13,7 @@ from bot import PROJECT_ROOT
 from bot.danger import detect
 from bot.replies import service_unavailable_text
 from bot.inputtext import clean_text
-from bot.web import json_error
+from bot.web import json_error, outcomes
 from bot.web.rasa_client import RasaUnavailable
 
 logger = logging.getLogger("soudan.web")
@@ -73,10 +73,11 @@ def chat():
         return json_error(429, "rate_limited", "短い時間にたくさん送られました。少し待ってから、もう一度送ってください。"
                      f"お急ぎのときは{sogo.name}（電話：{sogo.phone}）へ。", phone=sogo.phone, tel=sogo.tel)
     try:
-        messages = current_app.config["RASA"].send("web-" + sender, message)
+        messages, notes = current_app.config["RASA"].send_with_notes("web-" + sender, message)
     except RasaUnavailable as exc:
         logger.warning("chat unavailable: %s", exc)
         return unavailable_response(message)
+    outcomes.record("web", "web-" + sender, notes)
     logger.info("chat ok: %d messages in %.0f ms", len(messages), (time.monotonic() - started) * 1000)
     return jsonify(messages)
 

@@ -24,6 +24,7 @@ from bot.web.line import copy
 from bot.web.line.dedup import TtlSet
 from bot.web.line.messages import text_message, to_line_messages, to_sdk
 from bot.web.line.security import line_sender_id, pseudonym
+from bot.web import outcomes
 from bot.web.rasa_client import RasaUnavailable
 
 logger = logging.getLogger("soudan.line")
@@ -193,7 +194,9 @@ class LineChannel:
         return self.app.config["DIRECTORY"]
 
     def ask_rasa(self, sender: str, text: str) -> List[dict]:
-        return self.app.config["RASA"].send(sender, text)
+        messages, notes = self.app.config["RASA"].send_with_notes(sender, text)
+        outcomes.record("line", sender, notes)
+        return messages
 
     def unavailable(self, text: str = "") -> List[dict]:
         """Always a number to call; the crisis lines first when the words need them."""

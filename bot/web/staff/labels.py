@@ -50,6 +50,7 @@ AUDIT_ACTION_LABELS = {
     "view_accounts": "アカウント一覧を表示",
     "view_purge": "保存期間の画面を表示",
     "export_csv": "CSVを出力",
+    "export_outcomes_csv": "会話の結果のCSVを出力",
     "status_change": "状態を変更",
     "note_add": "メモを追加",
     "assign": "担当を変更",

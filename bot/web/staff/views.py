@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from bot.clock import now
 from bot.store import open_store
-from bot.web.staff import audit, auth, labels
+from bot.web.staff import audit, auth, labels, outcome_stats
 from bot.web.staff.forms import (AccountActionForm, AssignForm, LoginForm, LogoutForm, NoteForm, PurgeForm,
                                  SearchForm, StatusForm)
 from bot.web.staff.queries import (PAGE_SIZE, SEARCH_MAX_CHARS, Filters, WorkflowError, add_note, change_status,
@@ -418,10 +418,26 @@ def stats():
                                categories, field_series)
     channel_chart = stacked_bars("chart-channel", f"週ごとの受付件数（経路別）", describe(channel_series, "経路"),
                                  categories, channel_series)
+    outcomes = outcome_stats.page_sections(outcome_stats.weekly_outcomes(_db(), weeks),
+                                           current_app.config["DIRECTORY"], period)
     _audit("view_stats", detail={"weeks": weeks})
     return render_template("staff/stats.html", data=data, weeks=weeks, categories=categories, total=total,
                            field_series=field_series, channel_series=channel_series, field_chart=field_chart,
-                           channel_chart=channel_chart, period=period)
+                           channel_chart=channel_chart, period=period, outcomes=outcomes)
+
+
+@bp.get("/stats/outcomes.csv")
+def outcomes_csv():
+    """Counts of every conversation's outcome per week and channel (no personal data, so every
+    staff member may download it): the city's 重層的支援体制整備事業 reporting."""
+    try:
+        weeks = min(outcome_stats.MAX_WEEKS, max(1, int(request.args.get("weeks", "12"))))
+    except ValueError:
+        weeks = 12
+    body = outcome_stats.csv_bytes(outcome_stats.weekly_outcomes(_db(), weeks), current_app.config["DIRECTORY"])
+    _audit("export_outcomes_csv", detail={"weeks": weeks})
+    return Response(body, headers={"Content-Type": "text/csv; charset=utf-8",
+                                   "Content-Disposition": f'attachment; filename="outcomes-{now():%Y%m%d}.csv"'})
 
 
 # ---------------------------------------------------------------- admin: audit, retention, accounts
