@@ -22,7 +22,8 @@ export TF_INTER_OP_PARALLELISM_THREADS := 1
 export TF_INTRA_OP_PARALLELISM_THREADS := 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup run test eval bench crossval train validate test-stories pytest system-deps staff-user purge clean
+.PHONY: help setup run test eval bench crossval train validate test-stories pytest system-deps staff-user purge clean \
+  scale-deps bench-scale
 
 help:
 	@echo "make run | make test | make eval [DATA=..] [OUT=..] | make bench | make staff-user ACCOUNT=.. ROLE=staff|admin | make purge [DAYS=..]"
@@ -45,6 +46,14 @@ system-deps:
 	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
 	  echo "Installing chromium and fonts-noto-cjk..."; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+# redis-server and PostgreSQL for the scale-out test (tests/scale), Debian packages; the test starts
+# its own throw-away instances on free loopback ports (nothing is started here).
+scale-deps:
+	@if ! command -v redis-server >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
+	  echo "Installing redis-server and postgresql..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server postgresql >/dev/null; \
 	fi
 
 # axe-core for the widget's accessibility scan (tests/browser), from the npm registry; not committed.
@@ -79,7 +88,7 @@ test-stories: setup $(MODEL)
 	$(RASA_VENV)/bin/rasa test core --model $(MODEL) --stories tests/stories \
 	  --fail-on-prediction-errors --out results/stories --quiet
 
-pytest: setup system-deps browser-deps $(MODEL)
+pytest: setup system-deps browser-deps scale-deps $(MODEL)
 	$(RASA_PY) -m pytest -q tests/actions
 	$(WEB_PY) -m pytest -q tests --ignore=tests/actions
 
@@ -94,6 +103,10 @@ eval: setup $(MODEL)
 
 bench: setup $(MODEL)
 	$(WEB_PY) -m tests.bench.run
+
+# Throughput with 1 and 2 Rasa servers sharing PostgreSQL and redis (tests/bench/scale.py; a few minutes).
+bench-scale: setup scale-deps $(MODEL)
+	$(WEB_PY) -m tests.bench.scale
 
 # Staff accounts (no default account): make staff-user ACCOUNT=tanaka ROLE=staff|admin (asks the password).
 staff-user: setup
