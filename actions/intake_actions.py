@@ -15,11 +15,12 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import directory, is_typed_text, merge, send
+from actions.common import channel_of, directory, is_typed_text, merge, send
 from actions.easy_actions import switch_mode
 from bot.clock import now
 from bot.faq import answer as faq_answer, faq
-from bot.intake import BACK, SEND_NOW, SKIP, SKIPPED, form, read_answer, relation_from_consulter_answer
+from bot.intake import (BACK, SEND_NOW, SKIP, SKIPPED, form, offered_extras, read_answer,
+                         relation_from_consulter_answer)
 from bot.routing import EASY_MODE_INTENTS, decide
 from bot.textnorm import normalize_text
 
@@ -69,7 +70,8 @@ class ValidateHandoffForm(FormValidationAction):
                 for reply in faq_answer(topic, directory(), now(), tracker.get_slot("handoff_ref")):
                     send(dispatcher, reply)
                 return {slot: None}
-        answer = read_answer(slot, value if isinstance(value, str) else "", message.get("words") if typed else None)
+        answer = read_answer(slot, value if isinstance(value, str) else "", message.get("words") if typed else None,
+                             offered_extras(channel_of(tracker)))
         slots = form_slot_values(tracker)
         if answer.kind == "value":
             result = {slot: answer.value, "form_failures": 0}
@@ -130,7 +132,8 @@ class AskQuestion(Action):
 
     def run(self, dispatcher, tracker, domain):
         question = form().question(self.slot)
-        dispatcher.utter_message(text=question.ask, buttons=form().buttons(self.slot, form_slot_values(tracker)))
+        dispatcher.utter_message(text=question.ask, buttons=form().buttons(self.slot, form_slot_values(tracker),
+                                                                          offered_extras(channel_of(tracker))))
         return []
 
 

@@ -8,11 +8,12 @@ times in kanji, kana or digits.
 """
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
 
@@ -23,6 +24,17 @@ INTAKE_FILE = Path(__file__).resolve().parent / "intake.yml"
 SKIPPED = "未回答"
 SKIP, BACK, SEND_NOW = "skip", "back", "send_now"
 COMMANDS = (SKIP, BACK, SEND_NOW)
+# A choice marked ``only: line_contact`` (「このLINEで連絡してほしい」) is offered on LINE only, and
+# only when the runner tells the action server that the web side can keep the contact (it has
+# LINE_CONTACT_KEY): this flag, never the key itself.
+LINE_CONTACT = "line_contact"
+LINE_CONTACT_ENV = "LINE_CONTACT_OFFERED"
+
+
+def offered_extras(channel: str, environ: Optional[Mapping[str, str]] = None) -> Tuple[str, ...]:
+    """The conditional choices this conversation may see (``only:`` in bot/intake.yml)."""
+    environ = os.environ if environ is None else environ
+    return (LINE_CONTACT,) if channel == "line" and environ.get(LINE_CONTACT_ENV) == "1" else ()
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,7 @@ class Choice:
     value: str
     button: str
     words: Tuple[str, ...]
+    only: str = ""  # offered only where this condition holds (see offered_extras)
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,12 @@ class Question:
     def applies(self, slots: Dict[str, object]) -> bool:
         """Whether the question is asked, given the answers so far (``when``)."""
         return all(slots.get(slot) in allowed for slot, allowed in self.when.items())
+
+    def offering(self, extras: Iterable[str] = ()) -> "Question":
+        """The question with only the choices offered here (conditional ones need their extra)."""
+        extras = set(extras)
+        kept = tuple(c for c in self.choices if not c.only or c.only in extras)
+        return self if len(kept) == len(self.choices) else replace(self, choices=kept)
 
 
 @dataclass(frozen=True)
@@ -83,8 +102,8 @@ class Form:
         asked = self.required(slots)
         return asked.index(slot) + 1 if slot in asked else len(asked)
 
-    def buttons(self, slot: str, slots: Dict[str, object]) -> List[dict]:
-        question = self.question(slot)
+    def buttons(self, slot: str, slots: Dict[str, object], extras: Iterable[str] = ()) -> List[dict]:
+        question = self.question(slot).offering(extras)
         buttons = [{"title": c.button, "payload": _payload(c.value)} for c in question.choices]
         if question.skip_button:
             buttons.append({"title": question.skip_button, "payload": _payload(SKIP)})
@@ -103,8 +122,11 @@ def form() -> Form:
     questions = []
     for q in data["questions"]:
         when = {k: tuple(v) if isinstance(v, list) else (v,) for k, v in (q.get("when") or {}).items()}
-        choices = tuple(Choice(c["value"], c.get("button") or c["value"], tuple(str(w) for w in c.get("words") or ()))
-                        for c in q.get("choices") or ())
+        choices = tuple(Choice(c["value"], c.get("button") or c["value"], tuple(str(w) for w in c.get("words") or ()),
+                               str(c.get("only") or "")) for c in q.get("choices") or ())
+        unknown = {c.only for c in choices if c.only and c.only != LINE_CONTACT}
+        if unknown:
+            raise ValueError(f"{INTAKE_FILE.name}: unknown 'only' condition {sorted(unknown)} in {q['slot']}")
         questions.append(Question(q["slot"], q["label"], q["ask"], choices, q.get("skip_button", ""), when,
                                   q.get("parser", ""), q.get("negated_means", ""), dict(q.get("negated") or {}),
                                   tuple(q.get("aliases") or ())))
@@ -334,8 +356,9 @@ def parse_living(question: Question, text: str, words: Sequence[Dict]) -> Option
 
 
 # -- reading one answer ------------------------------------------------------------------------
-def read_answer(slot: str, text: str, words: Optional[Sequence[Dict]] = None) -> Answer:
-    """What a resident's answer to the question for ``slot`` means."""
+def read_answer(slot: str, text: str, words: Optional[Sequence[Dict]] = None, extras: Iterable[str] = ()) -> Answer:
+    """What a resident's answer to the question for ``slot`` means (``extras``: the conditional
+    choices offered in this conversation, see ``offered_extras``)."""
     if not isinstance(text, str) or not text.strip():
         return Answer("unclear")
     if text in COMMANDS:  # a button
@@ -343,7 +366,7 @@ def read_answer(slot: str, text: str, words: Optional[Sequence[Dict]] = None) ->
     command = command_of(text)
     if command in COMMANDS:
         return Answer(command)
-    question = form().question(slot)
+    question = form().question(slot).offering(extras)
     words = list(words) if words else _simple_words(text)
     if question.parser == "phone":
         phone = parse_phone(text)

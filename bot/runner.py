@@ -3,7 +3,7 @@
 ``python -m bot.runner`` (what ``make run`` calls) starts the three processes, waits until
 they are healthy, prints the URL, and then watches them: one Ctrl-C stops all three, and if one
 dies the others are stopped too and the reason is printed. Tests use ``Stack`` the same way on
-free ports. Standard library only.
+free ports. Standard library only at import (the start-up checks import the project's own modules).
 """
 from __future__ import annotations
 
@@ -112,18 +112,45 @@ class Stack:
     def _endpoints_file(self) -> Path:
         RUN_DIR.mkdir(parents=True, exist_ok=True)
         path = RUN_DIR / f"endpoints-{self.rasa_port}.yml"
-        path.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n', encoding="utf-8")
+        # Rasa's shared tracker and lock stores when TRACKER_STORE_URL / LOCK_STORE_URL are set
+        # (bot.scale; passwords stay ${...} references); in-memory otherwise.
+        from bot.scale import endpoints_yaml
+
+        path.write_text(endpoints_yaml(f"http://127.0.0.1:{self.action_port}/webhook", self._env()), encoding="utf-8")
         return path
 
-    def build(self) -> None:
+    def line_contact(self) -> Optional[bool]:
+        """Whether the LINE follow-up is on (LINE_CONTACT_KEY and the LINE channel set); None when
+        LINE itself is off. Raises RuntimeError when the key is malformed."""
+        from bot.web.line.contact import ContactKeyError, key_from_env
+
         env = self._env()
+        try:
+            key = key_from_env(env)
+        except ContactKeyError as exc:
+            raise RuntimeError(str(exc)) from None
+        if not (env.get("LINE_CHANNEL_SECRET") and env.get("LINE_CHANNEL_ACCESS_TOKEN")):
+            return None
+        return key is not None
+
+    def build(self) -> None:
+        from bot.intake import LINE_CONTACT_ENV
+        from bot.web.line.contact import KEY_ENV
+
+        env = self._env()
+        # Only the web side holds LINE_CONTACT_KEY; the action server is told whether to offer the
+        # choice 「このLINEで連絡してほしい」, and Rasa gets neither.
+        offered = "1" if self.line_contact() else "0"
+        private = {k: v for k, v in env.items() if k not in (KEY_ENV, LINE_CONTACT_ENV)}
+        web_env, env = env, private
         rasa_bin = RASA_VENV / "bin"
         self.services = {
             "actions": Service(
                 "action server",
                 [str(rasa_bin / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)],
                 f"http://127.0.0.1:{self.action_port}/health",
-                dict(env, SANIC_HOST="127.0.0.1"), self.log_dir / f"actions-{self.action_port}.log"),
+                dict(env, SANIC_HOST="127.0.0.1", **{LINE_CONTACT_ENV: offered}),
+                self.log_dir / f"actions-{self.action_port}.log"),
             "rasa": Service(
                 "Rasa",
                 [str(rasa_bin / "rasa"), "run", "--model", str(MODEL), "--interface", "127.0.0.1",
@@ -135,7 +162,7 @@ class Stack:
                 [str(WEB_VENV / "bin" / "python"), "-m", "bot.web.serve", "--host", self.host,
                  "--port", str(self.web_port)],
                 f"http://{self.host}:{self.web_port}/healthz",
-                dict(env, RASA_URL=f"http://127.0.0.1:{self.rasa_port}",
+                dict(web_env, RASA_URL=f"http://127.0.0.1:{self.rasa_port}",
                      ACTION_SERVER_URL=f"http://127.0.0.1:{self.action_port}"),
                 self.log_dir / f"web-{self.web_port}.log"),
         }
@@ -144,7 +171,7 @@ class Stack:
         """Start all three and wait until healthy; returns seconds taken. Raises on failure."""
         if not MODEL.exists():
             raise RuntimeError(f"no trained model at {MODEL}: run `make train`")
-        self.build()
+        self.build()  # a malformed LINE_CONTACT_KEY stops here, before anything starts
         started = time.monotonic()
         for service in self.services.values():
             service.start()
@@ -173,11 +200,33 @@ class Stack:
                 self.services[key].stop()
 
 
+def line_status(stack: Stack) -> List[str]:
+    """What ``make run`` says about LINE and the staff's follow-up on LINE."""
+    follow_up = stack.line_contact()
+    if follow_up is None:
+        return ["  LINE: off (set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN to turn it on)"]
+    return ["  LINE: on (POST /line/webhook)",
+            "  LINE follow-up by staff: " + (
+                "on (residents may choose 「このLINEで連絡してほしい」; staff reply from the 受付票)" if follow_up else
+                "off: LINE_CONTACT_KEY is not set, so 「このLINEで連絡してほしい」 is not offered "
+                "(README「LINEでの連絡 (LINE_CONTACT_KEY)」)")]
+
+
 def main() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8000"))
     stack = Stack(host=host, web_port=port, rasa_port=int(os.environ.get("RASA_PORT", "5005")),
                   action_port=int(os.environ.get("ACTION_PORT", "5055")))
+    from bot import scale  # several Rasa servers, or one role of a two-machine set-up (docs/deployment.md)
+
+    if scale.wanted():
+        try:
+            stack = scale.stack_from_env()
+        except scale.ScaleConfigError as exc:
+            print(f"Could not start: {exc}", file=sys.stderr)
+            return 1
+        print(f"Scale-out: role {stack.role}, {len(stack.pairs())} Rasa + action server pair(s) here"
+              f"{'' if stack.role == 'rasa' else ', routing by ' + stack.routing}.", flush=True)
     stopping = {"signal": None}
 
     def on_signal(signum, _frame):
@@ -191,11 +240,10 @@ def main() -> int:
     except RuntimeError as exc:
         print(f"Could not start: {exc}", file=sys.stderr)
         return 1
-    line_on = bool(os.environ.get("LINE_CHANNEL_SECRET") and os.environ.get("LINE_CHANNEL_ACCESS_TOKEN"))
     print(f"\nReady in {seconds:.0f} s.  Open {stack.web_url}/", flush=True)
     print(f"  Rasa {stack.rasa_port} and action server {stack.action_port} listen on 127.0.0.1 only.")
-    print("  LINE: " + ("on (POST /line/webhook)" if line_on else
-                        "off (set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN to turn it on)"))
+    for line in line_status(stack):
+        print(line)
     print("  Staff pages: /staff. There is no default account; create one with:\n"
           "    make staff-user ACCOUNT=<name> ROLE=admin")
     print("Press Ctrl-C to stop all three.", flush=True)

@@ -166,10 +166,36 @@ def _migration_handoff_requests(db: sqlite_utils.Database) -> None:
         )""")
 
 
+def _migration_line_contact(db: sqlite_utils.Database) -> None:
+    """LINE follow-up (issue 15): on a case whose resident chose 「このLINEで連絡してほしい」, the
+    LINE user id encrypted with LINE_CONTACT_KEY (``line_contact``, a Fernet token; the raw id is
+    never stored), a keyed hash to find the case when that resident writes (``line_contact_hash``)
+    and when it was kept. ``line_messages`` holds the words of the LINE exchange, one row per
+    history event, so retention can remove them while the append-only history keeps the fact
+    (bot/web/line/contact.py). Idempotent."""
+    existing = {c.name for c in db["handoffs"].columns}
+    for column in ("line_contact", "line_contact_hash", "line_contact_at"):
+        if column not in existing:
+            db.execute(f"ALTER TABLE handoffs ADD COLUMN {column} TEXT")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_handoffs_line_contact_hash ON handoffs(line_contact_hash) "
+               "WHERE line_contact_hash IS NOT NULL")
+    db.execute("""
+        CREATE TABLE IF NOT EXISTS line_messages (
+            id INTEGER PRIMARY KEY,
+            event_id INTEGER NOT NULL UNIQUE REFERENCES handoff_events(id),
+            handoff_id INTEGER NOT NULL REFERENCES handoffs(id),
+            direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+            accepted INTEGER,
+            retry_key TEXT,
+            text TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_line_messages_handoff ON line_messages(handoff_id)")
+
+
 # Append new migrations at the end; never edit one that has shipped.
 MIGRATIONS: List[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2_staff,
                                                              _migration_3_login_throttle, _migration_5_outcomes,
-                                                             _migration_handoff_requests]
+                                                             _migration_handoff_requests, _migration_line_contact]
 
 
 def connect(path: Optional[Path] = None) -> sqlite_utils.Database:
@@ -248,7 +274,7 @@ def create_handoff(
     if channel not in ("web", "line"):
         raise ValueError(f"unknown channel {channel!r}")
     for _ in range(20):
-        done = _request_done(db, request_key)
+        done = request_done(db, request_key)
         if done:
             return done
         ref = new_reference()
@@ -279,7 +305,7 @@ def create_handoff(
     raise StoreError("no free reference number after 20 draws")
 
 
-def _request_done(db: sqlite_utils.Database, request_key: Optional[str]) -> Optional[str]:
+def request_done(db: sqlite_utils.Database, request_key: Optional[str]) -> Optional[str]:
     """The number already given for this request key, if any."""
     if not request_key:
         return None

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from bot.runner import Stack, free_port
+from tests.line.helpers import TEST_CONTACT_KEY
 from tests.line_fake import FakeLineApi
 
 # A Monday morning in office hours, so answers do not depend on when CI runs.
@@ -33,7 +34,7 @@ def stack(tmp_path_factory, line_api):
                                  "RATE_LIMIT_PER_IP": "100000", "SECRET_KEY": "test-secret-key",
                                  "LINE_CHANNEL_SECRET": "test-line-channel-secret",
                                  "LINE_CHANNEL_ACCESS_TOKEN": "test-line-access-token",
-                                 "LINE_API_ENDPOINT": line_api.url},
+                                 "LINE_API_ENDPOINT": line_api.url, "LINE_CONTACT_KEY": TEST_CONTACT_KEY},
                       log_dir=tmp_path_factory.mktemp("logs"))
     the_stack.start()
     yield the_stack

@@ -3,7 +3,8 @@ every request it receives (the real platform cannot be reached from tests).
 
 Each recorded request: ``path``, ``headers``, ``body`` (parsed JSON or None), ``raw`` (bytes) and
 ``received_at`` (time.monotonic()). Set ``status`` to make it answer with an error, e.g. 400
-for an expired reply token."""
+for an expired reply token. The push endpoint honours ``X-Line-Retry-Key`` as LINE does: a key
+already accepted gets 409 and nothing is sent again (``pushes()`` lists what was delivered)."""
 from __future__ import annotations
 
 import json
@@ -19,6 +20,7 @@ class FakeLineApi:
         self.requests: List[dict] = []
         self.status = 200
         self._sent = 0
+        self._retry_keys = set()
         self._lock = threading.Lock()
         self._condition = threading.Condition(self._lock)
         fake = self
@@ -38,12 +40,20 @@ class FakeLineApi:
                 except ValueError:
                     body = None
                 with fake._condition:
-                    fake.requests.append({"path": self.path, "headers": dict(self.headers), "body": body,
-                                          "raw": raw, "received_at": received_at})
-                    fake._condition.notify_all()
                     status = fake.status
+                    retry_key = self.headers.get("X-Line-Retry-Key")
+                    duplicate = False
+                    if self.path == "/v2/bot/message/push" and retry_key and status == 200:
+                        duplicate = retry_key in fake._retry_keys
+                        fake._retry_keys.add(retry_key)
+                        status = 409 if duplicate else status
+                    fake.requests.append({"path": self.path, "headers": dict(self.headers), "body": body,
+                                          "raw": raw, "received_at": received_at, "status": status,
+                                          "duplicate": duplicate})
+                    fake._condition.notify_all()
+                refusal = "The retry key is already accepted" if duplicate else "Invalid reply token"
                 payload = json.dumps(fake._answer(self.path, body) if status == 200
-                                     else {"message": "Invalid reply token"}).encode()
+                                     else {"message": refusal}).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
@@ -65,8 +75,8 @@ class FakeLineApi:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def _answer(self, path: str, body) -> dict:
-        """What LINE answers: the reply API lists the sent messages; most others send {}."""
-        if path == "/v2/bot/message/reply" and isinstance(body, dict):
+        """What LINE answers: the reply and push APIs list the sent messages; most others send {}."""
+        if path in ("/v2/bot/message/reply", "/v2/bot/message/push") and isinstance(body, dict):
             with self._lock:
                 self._sent += len(body.get("messages") or [])
                 first = self._sent
@@ -101,6 +111,13 @@ class FakeLineApi:
         """Bodies of the reply requests received so far."""
         with self._lock:
             return [r["body"] for r in self.requests if r["path"] == "/v2/bot/message/reply"]
+
+    def pushes(self, to: Optional[str] = None) -> List[dict]:
+        """Push requests LINE accepted and delivered (not refused, not a repeated retry key),
+        optionally only those to user ``to``."""
+        with self._lock:
+            return [r for r in self.requests if r["path"] == "/v2/bot/message/push" and r["status"] == 200
+                    and isinstance(r["body"], dict) and (to is None or r["body"].get("to") == to)]
 
     def reply_for(self, token: str, timeout: float = 20.0) -> Optional[dict]:
         """The reply body sent with ``token`` (waits for it), or None."""

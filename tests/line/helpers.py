@@ -10,6 +10,8 @@ import uuid
 
 TEST_CHANNEL_SECRET = "test-line-channel-secret"
 TEST_ACCESS_TOKEN = "test-line-access-token"
+# LINE_CONTACT_KEY of the test stack (a key made for the tests only, never used anywhere else).
+TEST_CONTACT_KEY = "6s4dLlnkjuWK8dh3D9dXh4pTeVfnI_8dep0JooHHnjM="
 
 
 def sign(body: bytes, secret: str = TEST_CHANNEL_SECRET) -> str:

@@ -22,6 +22,7 @@ from bot.replies import crisis_message, service_unavailable_text
 from bot.inputtext import clean_text
 from bot.web.line import copy
 from bot.web.line.dedup import TtlSet
+from bot.web.line.followup import FollowUp
 from bot.web.line.messages import text_message, to_line_messages, to_sdk
 from bot.web.line.security import line_sender_id, pseudonym
 from bot.web import outcomes
@@ -89,11 +90,13 @@ class LineChannel:
         self.group_noticed = TtlSet(GROUP_NOTICE_TTL_SECONDS, 10_000)
         self.pool: Optional[BoundedPool] = None
         self.api: Optional[MessagingApi] = None
+        self.followup: Optional[FollowUp] = None  # staff follow-up on LINE (LINE_CONTACT_KEY)
         if self.enabled:
             host = (settings.line_api_endpoint or DEFAULT_API_ENDPOINT).rstrip("/")
             config = Configuration(host=host, access_token=settings.line_channel_access_token)
             self.api = MessagingApi(ApiClient(config))
             self.pool = BoundedPool(WORKERS, MAX_PENDING)
+            self.followup = FollowUp.from_env(self)  # a malformed key stops the start (ContactKeyError)
 
     # -- webhook side (request thread): cheap, no network -------------------------------------
 
@@ -145,23 +148,25 @@ class LineChannel:
         if source_type in ("group", "room"):
             self.handle_group(event, source)
             return
+        user_id = source.get("userId")
+        if kind == "unfollow" and source_type == "user" and self.followup and isinstance(user_id, str) and user_id:
+            self.followup.forget_user(user_id, "unfollow")  # blocked: the stored contact goes at once
         if source_type != "user" or kind in ("unfollow", None) or event.get("mode") == "standby":
             return  # standby: another module channel answers
         stale = time.monotonic() - received_at > STALE_AFTER_SECONDS
-        user_id = source.get("userId")
         sender = line_sender_id(self.pseudonym_secret, user_id) if isinstance(user_id, str) and user_id else None
         if kind == "follow":
             messages = self.greeting(sender, stale)
         elif kind == "message":
             message = _obj(event.get("message"))
             if message.get("type") == "text":
-                messages = self.answer_text(sender, message.get("text"), stale)
+                messages = self.answer_text(sender, message.get("text"), stale, user_id=user_id)
             else:
                 messages = [{"text": copy.not_readable_text(str(message.get("type"))),
                              "buttons": copy.CATEGORY_BUTTONS}]
         elif kind == "postback":
             data = _obj(event.get("postback")).get("data")
-            messages = self.answer_text(sender, data, stale, typed=False)
+            messages = self.answer_text(sender, data, stale, typed=False, user_id=user_id)
         else:
             return  # join/leave cannot come from a user; beacon, unsend, ... need no answer
         self.reply(token, messages, kind)
@@ -193,9 +198,11 @@ class LineChannel:
     def directory(self):
         return self.app.config["DIRECTORY"]
 
-    def ask_rasa(self, sender: str, text: str) -> List[dict]:
+    def ask_rasa(self, sender: str, text: str, user_id: Optional[str] = None) -> List[dict]:
         messages, notes = self.app.config["RASA"].send_with_notes(sender, text)
         outcomes.record("line", sender, notes)
+        if self.followup and user_id and notes:  # keeps the contact for a LINE follow-up
+            messages = messages + self.followup.take_notes(notes, user_id)
         return messages
 
     def unavailable(self, text: str = "") -> List[dict]:
@@ -204,7 +211,8 @@ class LineChannel:
         messages = [crisis_message(self.directory, kinds)] if kinds else []
         return messages + [{"text": service_unavailable_text(self.directory)}]
 
-    def answer_text(self, sender: Optional[str], text, stale: bool, typed: bool = True) -> List[dict]:
+    def answer_text(self, sender: Optional[str], text, stale: bool, typed: bool = True,
+                    user_id: Optional[str] = None) -> List[dict]:
         if not isinstance(text, str):
             return [{"text": copy.empty_text()}]
         # The widget's cleaning (bot/inputtext.py): invisible characters removed, emoji sequences
@@ -214,10 +222,14 @@ class LineChannel:
             return [{"text": copy.empty_text()}]
         if typed and len(text) > self.settings.max_message_chars:
             return [{"text": copy.too_long_text(self.settings.max_message_chars)}]
+        if self.followup and isinstance(user_id, str) and user_id:
+            followed = self.followup.incoming(user_id, text, typed)  # 「連絡をやめる」 or a reply to staff
+            if followed:
+                return followed
         if sender is None or stale:
             return self.unavailable(text if typed else "")
         try:
-            return self.ask_rasa(sender, text)
+            return self.ask_rasa(sender, text, user_id)
         except RasaUnavailable as exc:
             logger.warning("line: Rasa unavailable (%s)", exc)
         except Exception as exc:

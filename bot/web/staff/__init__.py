@@ -8,5 +8,6 @@ command-line tools (``accounts``, ``retention``) do not pull in the web views.""
 def __getattr__(name):
     if name == "bp":
         from bot.web.staff.views import bp
+        from bot.web.staff import line_reply  # noqa: F401 (registers the LINE reply route on bp)
         return bp
     raise AttributeError(name)

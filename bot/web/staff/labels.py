@@ -33,7 +33,9 @@ FIELDS = ALL_FIELDS
 NO_FIELD = "none"
 NO_FIELD_LABEL = "分野なし"
 EVENT_LABELS = {"status": "状態の変更", "note": "メモ", "assign": "担当の変更", "purge": "保存期間による削除",
-                "danger": "危険のサイン（相談者の書き込み）", "case": "相談内容の更新（チャット）"}
+                "danger": "危険のサイン（相談者の書き込み）", "case": "相談内容の更新（チャット）",
+                "line_out": "LINEで送信（職員から）", "line_in": "LINEで返事（相談者から）",
+                "line_contact": "LINEの連絡先"}
 AUDIT_ACTION_LABELS = {
     "login_ok": "ログイン",
     "login_failed": "ログイン失敗",
@@ -62,6 +64,7 @@ AUDIT_ACTION_LABELS = {
     "address_unlock": "接続元のロックを解除",
     "account_password": "パスワードを変更",
     "denied": "権限のない操作",
+    "line_reply": "LINEで相談者に送信",
 }
 CONSENT_VIEWS = ("no", "all")  # the working queue (no value) leaves out 同意なし
 FILTER_LABELS = {"status": "状態", "consent": "同意", "urgency": "緊急度", "field": "分野", "channel": "経路",

@@ -13,6 +13,7 @@ import sqlite_utils
 
 from bot.clock import now
 from bot.store import DANGER_EVENT, is_valid_reference
+from bot.web.line import contact as line_contact
 from bot.web.staff.labels import (CHANNELS, CONSENT_VIEWS, FIELDS, NO_FIELD, STATUSES, TRANSITIONS, URGENCIES)
 
 PAGE_SIZE = 50
@@ -266,6 +267,9 @@ def change_status(db: sqlite_utils.Database, handoff: dict, to_status: str, user
             raise WorkflowError("ほかの職員がこの相談の状態を変えました。画面を読み込み直して確認してください。")
         _add_event(db, handoff["id"], username, "status", from_status=current, to_status=to_status,
                    agency=agency, note=note)
+        forgot = to_status == "closed" and line_contact.forget(db, handoff["id"], "closed", username)
+    if forgot:  # closing deletes the resident's stored LINE id (issue 15)
+        line_contact.checkpoint(db)
 
 
 def add_note(db: sqlite_utils.Database, handoff: dict, username: str, note: str) -> None:
@@ -314,6 +318,8 @@ def purge_text(db: sqlite_utils.Database, days: int, *, username: str = SYSTEM_R
                            [json.dumps(summary, ensure_ascii=False), stamp, row["id"]])
                 _add_event(db, row["id"], username, "purge", note=f"保存期間（{days}日）を過ぎたため、"
                                                                   "ご本人の言葉と連絡先を削除")
+                line_contact.forget(db, row["id"], "retention", username)  # the LINE id and exchange too
+                line_contact.purge_messages(db, row["id"])
             # Old server-side sessions carry nothing useful after a month.
             db.execute("DELETE FROM staff_sessions WHERE last_seen < ?", [_stamp(now() - timedelta(days=30))])
     kept = next(iter(db.query("SELECT count(*) AS n FROM handoffs")))["n"]
