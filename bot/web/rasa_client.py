@@ -150,7 +150,7 @@ class RasaClient:
         status = {"rasa": "ok" if all(s == "ok" for s in rasa) else "down",
                   "action_server": "ok" if all(s == "ok" for s in actions) else "down"}
         if len(rasa) > 1:
-            status["rasa_servers"] = {str(i + 1): s for i, s in enumerate(rasa)}
+            status.update({f"rasa_{i + 1}": s for i, s in enumerate(rasa)})
         if len(actions) > 1:
-            status["action_servers"] = {str(i + 1): s for i, s in enumerate(actions)}
+            status.update({f"action_server_{i + 1}": s for i, s in enumerate(actions)})
         return status

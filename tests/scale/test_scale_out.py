@@ -1,0 +1,174 @@
+"""Scale-out on Rasa's own stores (issue 16): real redis-server and PostgreSQL, two Rasa servers
+with two action servers, one web side. The web side sends each conversation's consecutive
+messages to the two Rasa servers in turn (RASA_ROUTING=message), and the action servers save
+cases through the web side's internal handoff store. 50 conversations, 5 at a time: every one
+must go through the whole intake as if it had one server (each answer follows from the one
+before, which the other server gave), and every 受付番号 shown must be stored exactly once.
+"""
+from __future__ import annotations
+
+import json
+import random
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import List
+
+import pytest
+import requests
+
+from bot.runner import free_port
+from bot.scale import ScaleStack
+from bot.store import get_handoff, open_store
+from tests.conftest import FIXED_NOW, REF, all_text, new_sender
+from tests.scale.services import Postgres, Redis
+
+CONVERSATIONS = 50
+AT_ONCE = 5
+WORRIES = ["ひきこもりの兄と認知症の父のことで困っています",
+           "認知症の母の介護で仕事を辞めて、借金の返済もできません"]
+AGES = ["10代以下", "20〜30代", "40〜50代", "60〜70代", "80代以上"]
+LIVING = ["一人暮らし", "家族と同居", "施設・病院"]
+URGENCY = ["急がない", "数日のうち"]
+LATE_DANGER = "やっぱり死にたい"
+
+
+@pytest.fixture(scope="module")
+def scaled(tmp_path_factory):
+    redis, postgres = Redis().start(), None
+    stack = None
+    try:
+        postgres = Postgres().start()
+        work = tmp_path_factory.mktemp("scale")
+        stack = ScaleStack(
+            web_port=free_port(), rasa_port=free_port(), action_port=free_port(),
+            more_pairs=[(free_port(), free_port())], routing="message", store_port=free_port(),
+            db_path=work / "soudan.db", log_dir=work / "logs",
+            extra_env={"SOUDAN_NOW": FIXED_NOW, "SECRET_KEY": "scale-secret-key",
+                       "HANDOFF_STORE_SECRET": "scale-store-secret-0123456789",
+                       "RATE_LIMIT_PER_SESSION": "1000", "RATE_LIMIT_PER_IP": "100000",
+                       "TRACKER_STORE_URL": postgres.url, "LOCK_STORE_URL": redis.url})
+        stack.start(timeout=400)
+        yield stack, postgres, redis
+    finally:
+        if stack is not None:
+            stack.stop()
+        if postgres is not None:
+            postgres.stop()
+        redis.stop()
+
+
+@dataclass
+class Walk:
+    """One resident's conversation, with what the bot should ask after each answer."""
+    number: int
+    sender: str = field(default_factory=new_sender)
+    problems: List[str] = field(default_factory=list)
+    refs: List[str] = field(default_factory=list)
+    messages: int = 0
+
+    def __post_init__(self):
+        rng = random.Random(self.number)
+        self.worry, self.age = rng.choice(WORRIES), rng.choice(AGES)
+        self.living, self.urgency = rng.choice(LIVING), rng.choice(URGENCY)
+        self.late_danger = self.number % 5 == 0
+
+    def say(self, url: str, text: str) -> str:
+        self.messages += 1
+        response = requests.post(url + "/api/chat", json={"sender": self.sender, "message": text}, timeout=60)
+        if response.status_code != 200:
+            self.problems.append(f"{text!r}: HTTP {response.status_code}")
+            return ""
+        return all_text(response.json())
+
+    def run(self, url: str) -> "Walk":
+        button = '/inform{"form_answer": "%s"}'
+        steps = [(self.worry, "伝えてもよいですか"), ("はい", "相談しているのはどなたですか"),
+                 (button % "本人", "年代"), (button % self.age, "暮らしていますか"),
+                 (button % self.living, "急いでいますか"), (button % self.urgency, "連絡は"),
+                 (button % "匿名", "この内容で送ってよいですか")]
+        for said, cue in steps:
+            text = self.say(url, said)
+            if cue not in text:
+                self.problems.append(f"after {said!r} expected {cue!r}, got {text[:120]!r}")
+                return self
+        if self.age not in text or self.living not in text:
+            self.problems.append(f"read-back lost an answer: {text[:200]!r}")
+        text = self.say(url, "はい")
+        self.refs = REF.findall(text)
+        if len(self.refs) != 1:
+            self.problems.append(f"expected one 受付番号, got {text[:200]!r}")
+            return self
+        if self.late_danger:
+            text = self.say(url, LATE_DANGER)
+            if f"受付番号「{self.refs[0]}」の相談に「急ぎ」として書き加え" not in text:
+                self.problems.append(f"late danger not added to the case: {text[:200]!r}")
+        return self
+
+
+def test_fifty_conversations_over_two_rasa_servers_stay_coherent_and_store_each_number_once(scaled):
+    stack, postgres, redis = scaled
+    with ThreadPoolExecutor(max_workers=AT_ONCE) as pool:
+        walks = list(pool.map(lambda n: Walk(n).run(stack.web_url), range(1, CONVERSATIONS + 1)))
+
+    problems = [f"conversation {w.number}: {p}" for w in walks for p in w.problems]
+    assert not problems, "\n".join(problems[:10])
+
+    # Every number shown is stored once, with what this conversation answered.
+    shown = [w.refs[0] for w in walks]
+    assert len(set(shown)) == CONVERSATIONS
+    db = open_store(stack.db_path)
+    try:
+        assert db["handoffs"].count == CONVERSATIONS
+        stored = [r["ref"] for r in db["handoffs"].rows]
+        assert sorted(stored) == sorted(shown)
+        for walk in walks:
+            row = get_handoff(db, walk.refs[0])
+            assert row["consent"] == "yes" and row["channel"] == "web"
+            assert row["summary"]["subject"] == {"age_band": walk.age, "living": walk.living}, walk.number
+            assert walk.worry[:6] in (row["resident_text"] or "")
+            assert bool(row["urgent"]) == walk.late_danger, walk.number
+        # Each number came through the internal store with its request key, committed with it.
+        keyed = dict(db.execute("SELECT ref, count(*) FROM handoff_requests GROUP BY ref").fetchall())
+        assert all(keyed.get(ref) == (2 if w.late_danger else 1) for w, ref in zip(walks, shown))
+    finally:
+        db.conn.close()
+
+    # Both Rasa servers answered; per-message routing alternates every conversation's messages.
+    stats = requests.get(f"http://127.0.0.1:{stack.store_port}/internal/stats",
+                         headers={"X-Handoff-Store-Secret": "scale-store-secret-0123456789"}, timeout=5).json()
+    total = sum(w.messages for w in walks)
+    assert sum(stats["rasa_answered"]) == total
+    assert min(stats["rasa_answered"]) >= total * 0.4, stats
+
+    # The conversations live in PostgreSQL (Rasa's SQL tracker store), and no lock is left in redis.
+    senders = postgres.sql("SELECT count(DISTINCT sender_id) FROM events WHERE sender_id LIKE 'web-test-%'")
+    assert int(senders) == CONVERSATIONS
+    calls = dict(line.split(":", 1) for line in redis.command("INFO", "commandstats").splitlines() if ":" in line)
+    assert "cmdstat_set" in calls or "cmdstat_setex" in calls, "the lock store never wrote to redis"
+    assert redis.command("DBSIZE", db=1) == ":0"
+
+
+def test_internal_store_needs_the_secret_and_returns_the_same_number_for_a_repeated_key(scaled):
+    stack, _, _ = scaled
+    url = f"http://127.0.0.1:{stack.store_port}/internal/handoffs"
+    body = {"key": "scale-test-repeat-key-000001", "channel": "web", "consent": False, "urgency": "low",
+            "urgent": False, "fields": ["elderly"], "main_field": "elderly", "summary": {"reception": {}},
+            "resident_text": None}
+    assert requests.post(url, json=body, timeout=5).status_code == 403
+    assert requests.post(url, json=body, headers={"X-Handoff-Store-Secret": "wrong-secret-0123456789"},
+                         timeout=5).status_code == 403
+    headers = {"X-Handoff-Store-Secret": "scale-store-secret-0123456789"}
+    first = requests.post(url, json=body, headers=headers, timeout=5)
+    again = requests.post(url, json=body, headers=headers, timeout=5)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["ref"] == again.json()["ref"]
+    db = open_store(stack.db_path)
+    try:
+        assert len(list(db["handoffs"].rows_where("ref = ?", [first.json()["ref"]]))) == 1
+    finally:
+        db.conn.close()
+    bad = requests.post(url, json=dict(body, urgency="soon"), headers=headers, timeout=5)
+    assert bad.status_code == 400 and "urgency" in bad.json()["error"]["message"]
+    # The public port does not serve it.
+    assert requests.post(stack.web_url + "/internal/handoffs", json=body, headers=headers,
+                         timeout=5).status_code == 404
