@@ -22,6 +22,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import sqlite3
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional
@@ -37,6 +38,7 @@ EVENT_KINDS = (LINE_OUT, LINE_IN, LINE_CONTACT)
 RESIDENT = "（相談者・LINE）"
 SYSTEM = "（LINE）"
 _LOOKUP_LABEL = b"soudan line contact lookup v1"
+_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}=$")
 
 # Why a stored id was deleted: the history's words (for staff).
 FORGET_NOTES = {
@@ -60,6 +62,8 @@ def parse_key(value: str) -> bytes:
         raw = base64.urlsafe_b64decode(text.encode("ascii"))
         if len(text) != 44:
             problem = f"{len(text)} characters, not 44"
+        elif not _KEY_PATTERN.match(text):
+            problem = "characters outside URL-safe base64 (A-Z a-z 0-9 - _, one = at the end)"
         elif len(raw) != KEY_BYTES:
             problem = f"decodes to {len(raw)} bytes, not {KEY_BYTES}"
     except (binascii.Error, UnicodeEncodeError, ValueError):
