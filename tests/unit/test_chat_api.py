@@ -106,6 +106,9 @@ class FakeRasa:
         self.calls.append((sender, text))
         return [{"text": "はい。どんなことか、書ける範囲で教えてください。"}]
 
+    def send_with_notes(self, sender, text):
+        return self.send(sender, text), []  # no internal notes from this stand-in
+
     def health(self):
         return {"rasa": "ok", "action_server": "ok"}
 
