@@ -50,7 +50,7 @@ from typing import Dict, Iterable, List, Optional
 
 from bot.clock import now
 from bot.directory import get_directory
-from bot.store import StoreError, db_path, open_store
+from bot.store import db_path, open_store
 
 logger = logging.getLogger("soudan.outcomes")
 
@@ -175,7 +175,7 @@ def record(channel: str, sender: str, notes: Iterable[dict]) -> bool:
         try:
             add_facts(_STORE.get(), channel, link, facts)
             return True
-        except (StoreError, sqlite3.Error) as exc:
+        except Exception as exc:  # StoreError, sqlite3.Error, a damaged row: the answer goes on
             _STORE.close()
             logger.error("outcome not counted: %s", type(exc).__name__)
             return False
