@@ -240,13 +240,18 @@ def main() -> int:
     except RuntimeError as exc:
         print(f"Could not start: {exc}", file=sys.stderr)
         return 1
-    print(f"\nReady in {seconds:.0f} s.  Open {stack.web_url}/", flush=True)
-    print(f"  Rasa {stack.rasa_port} and action server {stack.action_port} listen on 127.0.0.1 only.")
-    for line in line_status(stack):
-        print(line)
-    print("  Staff pages: /staff. There is no default account; create one with:\n"
-          "    make staff-user ACCOUNT=<name> ROLE=admin")
-    print("Press Ctrl-C to stop all three.", flush=True)
+    if isinstance(stack, scale.ScaleStack):  # its own summary; no web side with role rasa
+        print(f"\nReady in {seconds:.0f} s." + ("" if stack.role == "rasa" else f"  Open {stack.web_url}/"))
+        print("\n".join(stack.summary()), flush=True)
+    else:
+        print(f"\nReady in {seconds:.0f} s.  Open {stack.web_url}/", flush=True)
+        print(f"  Rasa {stack.rasa_port} and action server {stack.action_port} listen on 127.0.0.1 only.")
+    if "web" in stack.services:
+        for line in line_status(stack):
+            print(line)
+        print("  Staff pages: /staff. There is no default account; create one with:\n"
+              "    make staff-user ACCOUNT=<name> ROLE=admin")
+    print("Press Ctrl-C to stop them all.", flush=True)
     while stopping["signal"] is None:
         dead = stack.dead_service()
         if dead:

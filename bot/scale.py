@@ -167,12 +167,28 @@ class ScaleStack(Stack):
                                   log_dir=self.log_dir)
                 web_stack.build()
                 web = web_stack.services["web"]
-                if self.role == "web":  # its Rasa servers are elsewhere and may start later
+                remote = [u for u in self.rasa_urls(env) if not u.startswith("http://127.0.0.1:")]
+                if self.role == "web" or remote:  # Rasa servers elsewhere may start later
                     web.health_url = f"http://{self.host}:{self.web_port}/"
                 services["web"] = web
         if not services.get("web") and self.role != "rasa":
             raise ScaleConfigError("no web side to start")
         self.services = services
+
+    def summary(self) -> List[str]:
+        """What ``make run`` prints once everything here is up."""
+        lines = [f"  Scale-out role {self.role}: "
+                 + ", ".join(f"Rasa {r} ({self.rasa_interface}) + action server {a} (127.0.0.1)"
+                             for r, a in self.pairs())]
+        env = self._env()
+        stores = [name for name, key in (("tracker store PostgreSQL", "TRACKER_STORE_URL"),
+                                         ("lock store redis", "LOCK_STORE_URL")) if env.get(key)]
+        lines.append("  Rasa's stores: " + (", ".join(stores) if stores else "in memory (one machine only)"))
+        if self.role != "rasa":
+            lines.append(f"  Web side routes by {self.routing} over {len(self.rasa_urls(env))} Rasa server(s)")
+        if env.get("HANDOFF_STORE_URL"):
+            lines.append("  Cases are saved through the web side's internal store (HANDOFF_STORE_URL)")
+        return lines
 
     def stop(self) -> None:
         for key in ["web"] + [k for k in self.services if k.startswith("rasa")] + \

@@ -172,3 +172,31 @@ def test_internal_store_needs_the_secret_and_returns_the_same_number_for_a_repea
     # The public port does not serve it.
     assert requests.post(stack.web_url + "/internal/handoffs", json=body, headers=headers,
                          timeout=5).status_code == 404
+
+
+def test_with_one_rasa_server_down_conversations_go_on_through_the_other(scaled):
+    """Rasa 2 stops (its port refuses): every message goes to Rasa 1, which reads the same
+    conversations from PostgreSQL, so a conversation begun on both servers still ends in one
+    stored number. Last in this module: it leaves one server down."""
+    stack, _, _ = scaled
+    walk = Walk(CONVERSATIONS + 1)
+    walk.late_danger = False
+    # Begin on both servers, then lose one mid-way.
+    first = walk.say(stack.web_url, walk.worry)
+    assert "伝えてもよいですか" in first
+    assert "相談しているのはどなたですか" in walk.say(stack.web_url, "はい")
+    stack.services["rasa-2"].stop()
+    button = '/inform{"form_answer": "%s"}'
+    for said, cue in [(button % "本人", "年代"), (button % walk.age, "暮らしていますか"),
+                      (button % walk.living, "急いでいますか"), (button % walk.urgency, "連絡は"),
+                      (button % "匿名", "この内容で送ってよいですか"), ("はい", "受付番号は")]:
+        text = walk.say(stack.web_url, said)
+        assert cue in text, (said, text[:200])
+    ref = REF.search(text).group(1)
+    db = open_store(stack.db_path)
+    try:
+        assert get_handoff(db, ref)["summary"]["subject"] == {"age_band": walk.age, "living": walk.living}
+    finally:
+        db.conn.close()
+    health = requests.get(stack.web_url + "/healthz", timeout=10)
+    assert health.status_code == 503 and health.json()["rasa_2"] == "down" and health.json()["rasa_1"] == "ok"
