@@ -133,23 +133,29 @@ class Stack:
             return None
         return key is not None
 
-    def build(self) -> None:
+    def service_envs(self) -> Dict[str, Dict[str, str]]:
+        """The environment of each kind of process ("web", "actions", "rasa"). Only the web side
+        holds LINE_CONTACT_KEY; the action server is told whether to offer the choice
+        「このLINEで連絡してほしい」 (LINE_CONTACT_OFFERED), and Rasa gets neither. Raises
+        RuntimeError when the key is malformed."""
         from bot.intake import LINE_CONTACT_ENV
         from bot.web.line.contact import KEY_ENV
 
         env = self._env()
-        # Only the web side holds LINE_CONTACT_KEY; the action server is told whether to offer the
-        # choice 「このLINEで連絡してほしい」, and Rasa gets neither.
         offered = "1" if self.line_contact() else "0"
         private = {k: v for k, v in env.items() if k not in (KEY_ENV, LINE_CONTACT_ENV)}
-        web_env, env = env, private
+        return {"web": env, "actions": dict(private, **{LINE_CONTACT_ENV: offered}), "rasa": private}
+
+    def build(self) -> None:
+        envs = self.service_envs()
+        web_env, env = envs["web"], envs["rasa"]
         rasa_bin = RASA_VENV / "bin"
         self.services = {
             "actions": Service(
                 "action server",
                 [str(rasa_bin / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)],
                 f"http://127.0.0.1:{self.action_port}/health",
-                dict(env, SANIC_HOST="127.0.0.1", **{LINE_CONTACT_ENV: offered}),
+                dict(envs["actions"], SANIC_HOST="127.0.0.1"),
                 self.log_dir / f"actions-{self.action_port}.log"),
             "rasa": Service(
                 "Rasa",
