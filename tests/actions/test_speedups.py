@@ -35,3 +35,113 @@ def test_parser_is_kept_for_danger_context_but_does_not_run_on_every_message():
     assert all(t.dep_ == "" for t in nlp("母が兄に殴られた"))
     parsed = rasa_speedups.parse(nlp, "母が兄に殴られた")
     assert parsed[0].dep_.startswith("nsubj") and parsed[0].head.text == "殴ら"
+
+
+# -- found by profiling a whole answer (docs/performance.md) ---------------------------------------
+
+def _full_schema_error(instance, schema):
+    """The error jsonschema itself gives (the validator built from scratch, no speed-up)."""
+    cls = jsonschema.validators.validator_for(schema)
+    return jsonschema.exceptions.best_match(cls(schema).iter_errors(instance))
+
+
+ACTION_ANSWERS_OK = [
+    {"events": [], "responses": []},
+    {},
+    {"events": [{"event": "slot", "name": "field", "value": ["kaigo"], "timestamp": None},
+                {"event": "active_loop", "name": "handoff_form"},
+                {"event": "followup", "name": "action_listen"}],
+     "responses": [{"text": "はい", "buttons": []}, {"custom": {"internal": {"outcome": "x"}}}]},
+]
+ACTION_ANSWERS_BAD = [
+    {"events": [{"event": "no_such_event"}]},
+    {"events": [{"name": "field"}]},
+    {"events": [{"event": 3}]},
+    {"events": ["slot"]},
+    {"events": {"event": "slot"}},
+    {"events": [{"event": "slot", "name": "x", "timestamp": "yesterday"}]},
+    {"events": [{"event": "user", "text": 12}]},
+    {"responses": "hello"},
+    {"responses": ["hello"]},
+    [],
+]
+
+
+def test_action_answers_are_accepted_and_refused_exactly_as_by_the_full_schema():
+    rasa_speedups.install()
+    from rasa.core.actions.action import RemoteAction
+    schema = RemoteAction.action_response_format_spec()
+    assert schema is RemoteAction.action_response_format_spec()  # one dict, known by identity
+    for answer in ACTION_ANSWERS_OK:
+        assert _full_schema_error(answer, schema) is None
+        jsonschema.validate(answer, schema)
+    for answer in ACTION_ANSWERS_BAD:
+        expected = _full_schema_error(answer, schema)
+        assert expected is not None, answer
+        assert not rasa_speedups._action_answer_is_valid(answer)
+        with pytest.raises(jsonschema.ValidationError) as raised:
+            jsonschema.validate(answer, schema)
+        assert raised.value.message == expected.message and list(raised.value.path) == list(expected.path)
+
+
+def test_remote_action_still_refuses_a_malformed_answer():
+    rasa_speedups.install()
+    from rasa.core.actions.action import RemoteAction
+    action = RemoteAction("action_route_worry", None)
+    assert action._validate_action_result({"events": [{"event": "slot", "name": "field", "value": None}], "responses": []})
+    with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action server response"):
+        action._validate_action_result({"events": [{"event": "no_such_event"}]})
+
+
+def test_event_classes_by_type_name_are_the_ones_rasa_finds():
+    rasa_speedups.install()
+    import rasa.shared.utils.common
+    from rasa.shared.core.events import ActionExecuted, Event, SlotSet
+    names = {cls.type_name for cls in rasa.shared.utils.common.all_subclasses(Event)}
+    assert {"slot", "action", "user", "bot", "active_loop", "form"} <= names
+    for name in sorted(names):
+        walked = next(c for c in rasa.shared.utils.common.all_subclasses(Event) if c.type_name == name)
+        assert Event.resolve_by_type(name) is walked
+        assert Event.resolve_by_type(name) is walked  # second time from the cache
+    assert Event.resolve_by_type("topic") is None
+    assert Event.resolve_by_type("nothing_like_it", default=SlotSet) is SlotSet
+    with pytest.raises(ValueError, match="Unknown event name"):
+        Event.resolve_by_type("nothing_like_it")
+    events = [{"event": "slot", "name": "field", "value": "kaigo"}, {"event": "action", "name": "action_listen"}]
+    parsed = [Event.from_parameters(e) for e in events]
+    assert parsed == [SlotSet("field", "kaigo"), ActionExecuted("action_listen")]
+
+
+@pytest.fixture(scope="module")
+def agent():
+    from rasa.core.agent import Agent
+    from bot import PROJECT_ROOT
+    rasa_speedups.install()
+    return Agent.load(str(PROJECT_ROOT / "models" / "soudan.tar.gz"))
+
+
+def test_graph_runs_in_plan_give_what_dask_gives(agent):
+    import asyncio
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    assert DaskGraphRunner.run is rasa_speedups._run_in_plan
+    texts = ["母の物忘れがひどくて、介護のことを相談したいです", "死にたい", "はい", "/inform{\"consulter\":\"self\"}"]
+
+    def both(fn):
+        planned = fn()
+        DaskGraphRunner.run = rasa_speedups._DASK_RUN["run"]
+        try:
+            by_dask = fn()
+        finally:
+            DaskGraphRunner.run = rasa_speedups._run_in_plan
+        return planned, by_dask
+
+    for text in texts:
+        planned, by_dask = both(lambda: asyncio.run(agent.parse_message(text)))
+        assert planned == by_dask and planned["intent"]["name"]
+    tracker = DialogueStateTracker.from_events("plan-test", [
+        ActionExecuted("action_session_start"), ActionExecuted("action_listen"),
+        UserUttered("母の介護のこと", intent={"name": "consult", "confidence": 0.9})], agent.domain.slots)
+    planned, by_dask = both(lambda: agent.processor.predict_next_with_tracker(tracker))
+    assert planned == by_dask and planned["policy"]

@@ -99,6 +99,30 @@ def group_rss_mb(pgid: int) -> float:
     return total / 1024
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU time (user + system) used so far by the processes of group ``pgid``. CPU time per
+    answer moves much less than latency when other work shares the machine, so A/B comparisons
+    on a busy machine use it."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / tick
+
+
+def stack_cpu_seconds(stack: Stack) -> Dict[str, float]:
+    return {key: group_cpu_seconds(service.process.pid) for key, service in stack.services.items()
+            if service.process is not None and service.process.poll() is None}
+
+
 def stack_rss_mb(stack: Stack) -> Dict[str, float]:
     out = {}
     for key, service in stack.services.items():
@@ -168,9 +192,13 @@ def _inform_payloads(messages: list) -> List[str]:
 class Channel:
     """One request/answer over HTTP: the web side's /api/chat, or Rasa's REST channel."""
 
-    def __init__(self, url: str, kind: str = "web", timeout: float = 30.0):
+    def __init__(self, url: str, kind: str = "web", timeout: float = 30.0, keep_alive: bool = True):
+        """``keep_alive``: one connection for all messages, like a busy browser tab; False: a new
+        connection per message, like a phone that went quiet between messages (or a proxy)."""
         self.url, self.kind, self.timeout = url, kind, timeout
-        self.session = requests.Session()  # keep-alive, like a browser tab
+        self.session = requests.Session()
+        if not keep_alive:
+            self.session.headers["Connection"] = "close"
 
     def send(self, sender: str, text: str) -> Turn:
         started = time.monotonic()
@@ -198,9 +226,12 @@ class Resident:
 
     def __init__(self, channel: Channel, worries: List[str], rng: random.Random, max_turns: int = 18,
                  on_turn: Optional[Callable[[Turn], None]] = None,
-                 retry: Optional[Callable[[Turn], bool]] = None):
+                 retry: Optional[Callable[[Turn], bool]] = None,
+                 pause: Optional[Callable[[], bool]] = None):
+        """``pause``: called between a reply and the next message (a resident reading and typing);
+        returns False to stop the conversation there (time is up)."""
         self.channel, self.worries, self.rng = channel, worries, rng
-        self.max_turns, self.on_turn, self.retry = max_turns, on_turn, retry
+        self.max_turns, self.on_turn, self.retry, self.pause = max_turns, on_turn, retry, pause
         self.sender = new_sender()
         self.turns: List[Turn] = []
         self.refs: List[str] = []
@@ -247,6 +278,8 @@ class Resident:
                 break
             if message in FOLLOW_UPS:
                 followed_up = True
+            if self.pause is not None and not self.pause():
+                break
             turn = self._say(message)
             text = _texts(turn.messages)
             self.refs += REF.findall(text)

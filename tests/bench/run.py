@@ -19,6 +19,12 @@ Environment (defaults in brackets):
     BENCH_LINE_N=20
     BENCH_OUT=reports/bench.json
     BENCH_SEED=8
+    BENCH_REALISTIC=1        the realistic-load ramp after the saturation steps (0 to skip);
+                             its settings (BENCH_RESIDENTS=50,100,200,300,400, pauses, limit) are
+                             in tests/bench/realistic.py
+
+The machine (CPU model, cores, memory) and the load average before and after every step are in the
+report: on a shared machine, numbers taken while other work ran are marked by their load average.
 """
 from __future__ import annotations
 
@@ -36,8 +42,9 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from bot import PROJECT_ROOT
+from tests.bench import realistic
 from tests.bench.common import (Channel, Resident, env_float, env_list, load_worries, make_stack, percentile,
-                                stack_rss_mb)
+                                stack_cpu_seconds, stack_rss_mb)
 from tests.line.helpers import TEST_ACCESS_TOKEN, TEST_CHANNEL_SECRET, new_user_id
 from tests.line.timing import WORRIES as LINE_WORRIES
 from tests.line.timing import one as line_one
@@ -48,7 +55,28 @@ TARGETS = {
     "errors_at_50": 0,
     "stack_rss_mb": 2.5 * 1024,
     "cold_start_s": 40.0,
+    "saturation_answers_per_s": 80.0,
+    "p95_ms_one_resident": 40.0,
+    "realistic_residents": 300,
 }
+
+
+def machine() -> Dict[str, object]:
+    """What the numbers were measured on: CPU model, cores, memory, Python, OS."""
+    out: Dict[str, object] = {"cpus": os.cpu_count(), "python": platform.python_version(),
+                              "platform": platform.platform()}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                out["cpu_model"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                out["memory_gb"] = round(int(line.split()[1]) / 1024 / 1024, 1)
+                break
+    except OSError:
+        pass
+    return out
 
 
 def training_time() -> Dict[str, object]:
@@ -89,8 +117,12 @@ class MemorySampler(threading.Thread):
         return {key: max(s[key] for s in self.samples) for key in self.samples[0]}
 
 
-def load_step(url: str, kind: str, n: int, seconds: float, worries: List[str], seed: int) -> Dict[str, object]:
-    """N residents, each running conversations back to back until the time is up."""
+def load_step(url: str, kind: str, n: int, seconds: float, worries: List[str], seed: int,
+              stack=None) -> Dict[str, object]:
+    """N residents, each running conversations back to back until the time is up. With ``stack``,
+    also the CPU milliseconds each service used per answer."""
+    load_before = realistic.loadavg()
+    cpu_before = stack_cpu_seconds(stack) if stack else {}
     deadline = time.monotonic() + seconds
     lock = threading.Lock()
     turns, conversations, refs = [], [0], [0]
@@ -110,6 +142,10 @@ def load_step(url: str, kind: str, n: int, seconds: float, worries: List[str], s
         list(pool.map(resident, range(n)))
     elapsed = time.monotonic() - started
     latencies = [t.seconds * 1000 for t in turns if t.ok]
+    load_after = realistic.loadavg()
+    cpu_after = stack_cpu_seconds(stack) if stack else {}
+    cpu_ms = {key: round((cpu_after[key] - cpu_before[key]) * 1000 / max(1, len(latencies)), 1)
+              for key in cpu_before if key in cpu_after}
     errors = [t for t in turns if not t.ok]
     statuses: Dict[str, int] = {}
     for t in errors:
@@ -123,6 +159,7 @@ def load_step(url: str, kind: str, n: int, seconds: float, worries: List[str], s
         "max_ms": round(max(latencies), 1) if latencies else None,
         "errors": len(errors), "error_statuses": statuses,
         "conversations": conversations[0], "reference_numbers": refs[0],
+        "cpu_ms_per_answer": cpu_ms, "loadavg_before": load_before, "loadavg_after": load_after,
     }
 
 
@@ -175,6 +212,11 @@ def print_table(report: dict) -> None:
         m = report["memory_mb"].get(key) or {}
         print(f"  {label:<17} actions {fmt(m.get('actions'))}  rasa {fmt(m.get('rasa'))}  "
               f"web {fmt(m.get('web'))}  total {fmt(m.get('total'))}")
+    if report.get("realistic"):
+        realistic.print_summary(report["realistic"])
+    m = report["machine"]
+    print(f"\nmachine: {m.get('cpu_model', '?')}, {m['cpus']} cores, {m.get('memory_gb', '?')} GB; load average "
+          f"{report['loadavg_at_start']} at the start, {report['loadavg_at_end']} at the end")
     print(f"\ncold start to healthy: {report['cold_start_s']:.1f} s")
     t = report["training"]
     print(f"training time: {fmt(t['seconds'], ' s') if t['seconds'] is not None else 'unknown'} ({t['source']})")
@@ -209,6 +251,20 @@ def evaluate_targets(report: dict) -> List[dict]:
                 "met": peak is not None and peak <= TARGETS["stack_rss_mb"]})
     out.append({"name": "cold start to healthy", "target": "<= 40 s", "value": f"{report['cold_start_s']:.1f} s",
                 "met": report["cold_start_s"] <= TARGETS["cold_start_s"]})
+    sat = max((row["answers_per_s"] for row in web.values()), default=None)
+    top_n = max(web, key=lambda k: web[k]["answers_per_s"]) if web else None
+    out.append({"name": "saturation throughput (/api/chat, best step)", "target": ">= 80 answers/s",
+                "value": f"{sat} answers/s at N={top_n}" if sat is not None else "not run",
+                "met": sat >= TARGETS["saturation_answers_per_s"] if sat is not None else None})
+    r1 = web.get(1)
+    out.append({"name": "p95 for one resident alone", "target": "<= 40 ms",
+                "value": f"{r1['p95_ms']} ms" if r1 else "not run",
+                "met": (r1["p95_ms"] is not None and r1["p95_ms"] <= TARGETS["p95_ms_one_resident"]) if r1 else None})
+    real = report.get("realistic")
+    out.append({"name": "residents pausing 5-15 s, served with p95 <= 300 ms and 0 errors", "target": ">= 300",
+                "value": (f"{real['max_residents_ok']} (tried {', '.join(str(s['residents']) for s in real['steps'])})"
+                          if real else "not run"),
+                "met": real["max_residents_ok"] >= TARGETS["realistic_residents"] if real else None})
     return out
 
 
@@ -227,8 +283,7 @@ def main() -> int:
     stack, work = make_stack(extra={"LINE_CHANNEL_SECRET": TEST_CHANNEL_SECRET,
                                     "LINE_CHANNEL_ACCESS_TOKEN": TEST_ACCESS_TOKEN, "LINE_API_ENDPOINT": api.url})
     print(f"Starting the stack (logs in {work / 'logs'})...", flush=True)
-    report: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                                "platform": platform.platform()},
+    report: dict = {"machine": machine(), "loadavg_at_start": realistic.loadavg(),
                     "config": {"n": ns, "seconds": seconds, "seconds_max": seconds_max, "seed": seed,
                                "rasa_direct": rasa_direct},
                     "load": [], "memory_mb": {}}
@@ -247,15 +302,19 @@ def main() -> int:
             for n in ns:
                 duration = seconds_max if n == max(ns) else seconds
                 print(f"{target}: {n} concurrent residents for {duration:.0f} s...", flush=True)
-                row = load_step(url, target, n, duration, worries, seed)
+                row = load_step(url, target, n, duration, worries, seed, stack)
                 print(f"   {row['answers_per_s']} answers/s, median {row['median_ms']} ms, p95 {row['p95_ms']} ms, "
-                      f"p99 {row['p99_ms']} ms, errors {row['errors']} {row['error_statuses'] or ''}", flush=True)
+                      f"p99 {row['p99_ms']} ms, errors {row['errors']} {row['error_statuses'] or ''}; CPU ms per answer "
+                      f"{row['cpu_ms_per_answer']} (load average {row['loadavg_before']} -> {row['loadavg_after']})",
+                      flush=True)
                 report["load"].append(row)
                 dead = stack.dead_service()
                 if dead:
                     raise RuntimeError(dead)
         report["memory_mb"]["load_max"] = sampler.stop()
         report["memory_mb"]["after_load"] = stack_rss_mb(stack)
+        if os.environ.get("BENCH_REALISTIC", "1") != "0":
+            report["realistic"] = realistic.ramp(stack, worries)
         if line_events > 0:
             report["line"] = []
             for n in (1, line_n):
@@ -278,6 +337,7 @@ def main() -> int:
                            "p95_ratio": ratio(web[n]["p95_ms"], rasa[n]["p95_ms"]),
                            "throughput_ratio": ratio(web[n]["answers_per_s"], rasa[n]["answers_per_s"])}
                           for n in ns if n in web and n in rasa]
+    report["loadavg_at_end"] = realistic.loadavg()
     report["training"] = training_time()
     report["targets"] = evaluate_targets(report)
     print_table(report)
