@@ -131,7 +131,7 @@ def _migration_3_login_throttle(db: sqlite_utils.Database) -> None:
     """)
 
 
-def _migration_5_outcomes(db: sqlite_utils.Database) -> None:
+def _migration_4_outcomes(db: sqlite_utils.Database) -> None:
     """City-wide statistics (issue 15): one row per conversation with its outcomes, no words, no
     sender, no reference number (written by ``bot.web.outcomes``, which documents each column).
     Retention leaves these rows alone. Idempotent."""
@@ -154,7 +154,7 @@ def _migration_5_outcomes(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_conversation_outcomes_day ON conversation_outcomes(day)")
 
 
-def _migration_handoff_requests(db: sqlite_utils.Database) -> None:
+def _migration_5_handoff_requests(db: sqlite_utils.Database) -> None:
     """Idempotent saves (issue 16): an action server that retries a save after a lost answer
     sends the same request key and gets the same reference number (``create_handoff``), so a
     case is stored once however often the request arrives. Idempotent."""
@@ -166,7 +166,7 @@ def _migration_handoff_requests(db: sqlite_utils.Database) -> None:
         )""")
 
 
-def _migration_line_contact(db: sqlite_utils.Database) -> None:
+def _migration_6_line_contact(db: sqlite_utils.Database) -> None:
     """LINE follow-up (issue 15): on a case whose resident chose 「このLINEで連絡してほしい」, the
     LINE user id encrypted with LINE_CONTACT_KEY (``line_contact``, a Fernet token; the raw id is
     never stored), a keyed hash to find the case when that resident writes (``line_contact_hash``)
@@ -194,8 +194,8 @@ def _migration_line_contact(db: sqlite_utils.Database) -> None:
 
 # Append new migrations at the end; never edit one that has shipped.
 MIGRATIONS: List[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2_staff,
-                                                             _migration_3_login_throttle, _migration_5_outcomes,
-                                                             _migration_handoff_requests, _migration_line_contact]
+                                                             _migration_3_login_throttle, _migration_4_outcomes,
+                                                             _migration_5_handoff_requests, _migration_6_line_contact]
 
 
 def connect(path: Optional[Path] = None) -> sqlite_utils.Database:

@@ -3,7 +3,7 @@
 The action server decides what happened in a turn and says so in an internal note
 (``actions.common.note``; the web side gets the notes from ``RasaClient.send_with_notes``).
 This module turns those notes into counts in the ``conversation_outcomes`` table
-(``bot.store._migration_5_outcomes``), one row per conversation:
+(``bot.store._migration_4_outcomes``), one row per conversation:
 
     day             the day in Japan (YYYY-MM-DD), never a time of day
     channel         "web" (widget) or "line"
