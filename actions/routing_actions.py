@@ -139,6 +139,7 @@ class ActionRouteWorry(Action):
             # Another language (or markup, stray keys): answered in that language when it is one
             # of ours; the classifier's guess is not trusted and nothing is remembered from it.
             send(dispatcher, foreign_language_message(directory(), language))
+            note(dispatcher, outcome="other_language")
             return []
         when = now()
         easy = language == EASY_JAPANESE

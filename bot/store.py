@@ -146,6 +146,7 @@ def _migration_4_outcomes(db: sqlite_utils.Database) -> None:
             clarify_rounds INTEGER NOT NULL DEFAULT 0,
             undecided INTEGER NOT NULL DEFAULT 0,
             out_of_scope INTEGER NOT NULL DEFAULT 0,
+            other_language INTEGER NOT NULL DEFAULT 0,
             handoff TEXT CHECK (handoff IN ('consent', 'no_consent'))
         )""")
     # Partial: only today's rows keep a link, so finding and erasing links stays small.

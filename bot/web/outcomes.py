@@ -33,6 +33,7 @@ Notes the actions send (anything else, or a value not in the directory, is ignor
     {"outcome": "sogo", "undecided": bool}             the 総合相談支援センター path
     {"outcome": "clarify"}                             a clarifying question
     {"outcome": "out_of_scope"}                        outside the service
+    {"outcome": "other_language"}                      answered in another language (bot.language)
     {"outcome": "crisis", "crisis_kinds": [...]}       a crisis answer
     {"outcome": "handoff", "consent": bool}            a case saved (with or without consent)
 """
@@ -68,11 +69,12 @@ class Facts:
     clarify_rounds: int = 0
     undecided: bool = False
     out_of_scope: bool = False
+    other_language: bool = False
     handoff: Optional[str] = None
 
     def __bool__(self) -> bool:
         return bool(self.agencies or self.crisis_kinds or self.clarify_rounds or self.undecided
-                    or self.out_of_scope or self.handoff)
+                    or self.out_of_scope or self.other_language or self.handoff)
 
 
 def _add(values: List[str], value: str) -> None:
@@ -98,6 +100,8 @@ def facts_from_notes(notes: Iterable[dict]) -> Facts:
             facts.clarify_rounds += 1
         elif outcome == "out_of_scope":
             facts.out_of_scope = True
+        elif outcome == "other_language":
+            facts.other_language = True
         elif outcome == "crisis":
             kinds = note.get("crisis_kinds")
             for kind in kinds if isinstance(kinds, list) else []:
@@ -189,9 +193,9 @@ def add_facts(db, channel: str, link: str, facts: Facts, day: Optional[str] = No
         db.execute("UPDATE conversation_outcomes SET link = NULL WHERE link IS NOT NULL AND day < ?", [day])
         db.execute("INSERT OR IGNORE INTO conversation_outcomes (day, channel, link) VALUES (?, ?, ?)",
                    [day, channel, link])
-        row = db.execute("SELECT id, agencies, crisis_kinds, clarify_rounds, undecided, out_of_scope, handoff "
+        row = db.execute("SELECT id, agencies, crisis_kinds, clarify_rounds, undecided, out_of_scope, other_language, handoff "
                          "FROM conversation_outcomes WHERE day = ? AND link = ?", [day, link]).fetchone()
-        row_id, agencies, kinds, rounds, undecided, out_of_scope, handoff = row
+        row_id, agencies, kinds, rounds, undecided, out_of_scope, other_language, handoff = row
         agencies, kinds = json.loads(agencies or "[]"), json.loads(kinds or "[]")
         for slug in facts.agencies:
             _add(agencies, slug)
@@ -200,9 +204,10 @@ def add_facts(db, channel: str, link: str, facts: Facts, day: Optional[str] = No
         if HANDOFF_RANK[facts.handoff] > HANDOFF_RANK.get(handoff, 0):
             handoff = facts.handoff
         db.execute("UPDATE conversation_outcomes SET agencies = ?, crisis_kinds = ?, clarify_rounds = ?, "
-                   "undecided = ?, out_of_scope = ?, handoff = ? WHERE id = ?",
+                   "undecided = ?, out_of_scope = ?, other_language = ?, handoff = ? WHERE id = ?",
                    [json.dumps(agencies), json.dumps(kinds), rounds + facts.clarify_rounds,
                     1 if (undecided or facts.undecided) else 0, 1 if (out_of_scope or facts.out_of_scope) else 0,
+                    1 if (other_language or facts.other_language) else 0,
                     handoff, row_id])
 
 

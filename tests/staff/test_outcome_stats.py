@@ -126,6 +126,9 @@ def test_every_conversation_is_counted_by_outcome_and_channel(stack, line_api):
     declined = Conversation(stack.web_url)
     assert "伝えてもよいですか" in all_text(declined.say(COMPLEX_WORRY))
     assert "まとめは伝えません" in all_text(declined.say("いいえ"))
+    # A worry in English: answered in English, counted as a conversation in another language.
+    english = Conversation(stack.web_url)
+    assert "Foreign Residents Consultation Center" in all_text(english.say("My husband lost his job and we cannot pay the rent."))
 
     # LINE: an agency card with nothing more; a handoff with consent and a reference number.
     card = Line(stack, line_api)
@@ -140,7 +143,7 @@ def test_every_conversation_is_counted_by_outcome_and_channel(stack, line_api):
 
     after = outcome_csv(staff, stack)
     web, line = "ウェブ", "LINE"
-    assert delta(after, before, web, "会話の数") == 3 and delta(after, before, line, "会話の数") == 2
+    assert delta(after, before, web, "会話の数") == 4 and delta(after, before, line, "会話の数") == 2
     assert delta(after, before, web, f"危険：{suicide}") == 1 and delta(after, before, web, "危険の答えをした会話") == 1
     assert delta(after, before, line, "危険の答えをした会話") == 0
     assert delta(after, before, web, "確認の質問をした会話") == 1 and delta(after, before, web, "確認の質問の回数") == 1
@@ -148,8 +151,10 @@ def test_every_conversation_is_counted_by_outcome_and_channel(stack, line_api):
     assert delta(after, before, line, f"案内：{sogo}") == 1 and delta(after, before, web, f"案内：{sogo}") == 1
     assert delta(after, before, line, "引き継ぎ（同意あり・受付番号）") == 1
     assert delta(after, before, web, "引き継ぎ（同意なし・匿名の記録）") == 1
+    assert delta(after, before, web, "ほかの言語で案内した会話") == 1
+    assert delta(after, before, line, "ほかの言語で案内した会話") == 0
     # Conversations that never became a handoff are counted too.
-    assert delta(after, before, web, "引き継ぎなし") == 2 and delta(after, before, line, "引き継ぎなし") == 1
+    assert delta(after, before, web, "引き継ぎなし") == 3 and delta(after, before, line, "引き継ぎなし") == 1
 
     # The page shows the same week's numbers in its tables, with Japanese labels only.
     page = staff.get(stack.web_url + "/staff/stats?weeks=4", timeout=10)
@@ -167,13 +172,14 @@ def test_every_conversation_is_counted_by_outcome_and_channel(stack, line_api):
 
     # The stats table: one row per conversation, nothing that tells who or what was written.
     rows = stored_rows(stack, first_id)
-    assert len(rows) == 5
+    assert len(rows) == 6
     assert set(rows[0]) == {"id", "day", "channel", "link", "agencies", "crisis_kinds", "clarify_rounds",
-                            "undecided", "out_of_scope", "handoff"}
+                            "undecided", "out_of_scope", "other_language", "handoff"}
     dumped = json.dumps(rows, ensure_ascii=False)
-    senders = [crisis.sender, vague.sender, declined.sender, card.user_id, handoff.user_id,
+    senders = [crisis.sender, vague.sender, english.sender, declined.sender, card.user_id, handoff.user_id,
                pseudonym(PSEUDONYM_SECRET, card.user_id), pseudonym(PSEUDONYM_SECRET, handoff.user_id)]
-    for secret in senders + [ref, ref.replace("-", ""), AGENCY_WORRY, COMPLEX_WORRY, CRISIS, VAGUE, "死にたい", "困って"]:
+    for secret in senders + [ref, ref.replace("-", ""), AGENCY_WORRY, COMPLEX_WORRY, CRISIS, VAGUE, "死にたい", "困って",
+                                  "rent", "husband"]:
         assert secret not in dumped, secret
     assert {r["day"] for r in rows} == {WEEK}
 

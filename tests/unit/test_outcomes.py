@@ -77,3 +77,8 @@ def test_a_store_that_cannot_be_opened_loses_the_count_not_the_answer(tmp_path, 
     with caplog.at_level(logging.ERROR, logger="soudan.outcomes"):
         assert outcomes.record("web", sender, [{"outcome": "clarify"}]) is False
     assert "outcome not counted" in caplog.text and sender not in caplog.text
+
+
+def test_an_answer_in_another_language_is_counted():
+    facts = outcomes.facts_from_notes([{"outcome": "other_language"}])
+    assert facts and facts.other_language and not facts.agencies

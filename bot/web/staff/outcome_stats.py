@@ -32,10 +32,11 @@ CLARIFIED = "clarified"
 CLARIFY_ROUNDS = "clarify_rounds"
 UNDECIDED = "undecided"
 OUT_OF_SCOPE = "out_of_scope"
+OTHER_LANGUAGE = "other_language"
 # Summary columns after 会話数 and the handoffs (key, label), for the page's table and the CSV.
 SUMMARY = ((CRISIS_ANY, "危険の答えをした会話"), (CLARIFIED, "確認の質問をした会話"),
            (CLARIFY_ROUNDS, "確認の質問の回数"), (UNDECIDED, "決めきれず総合相談支援センターを案内した会話"),
-           (OUT_OF_SCOPE, "対象外の質問に答えた会話"))
+           (OUT_OF_SCOPE, "対象外の質問に答えた会話"), (OTHER_LANGUAGE, "ほかの言語で案内した会話"))
 
 
 def _agency_key(slug: str) -> str:
@@ -55,8 +56,8 @@ def weekly_outcomes(db, weeks: int) -> dict:
     index = {s: i for i, s in enumerate(starts)}
     cells: Dict[Tuple[int, str], Counter] = {(i, c): Counter() for i in range(weeks) for c in CHANNELS}
     rows = db.execute("SELECT day, channel, agencies, crisis_kinds, clarify_rounds, undecided, out_of_scope, "
-                      "handoff FROM conversation_outcomes WHERE day >= ?", [starts[0].isoformat()]).fetchall()
-    for day, channel, agencies, kinds, rounds, undecided, out_of_scope, handoff in rows:
+                      "other_language, handoff FROM conversation_outcomes WHERE day >= ?", [starts[0].isoformat()]).fetchall()
+    for day, channel, agencies, kinds, rounds, undecided, out_of_scope, other_language, handoff in rows:
         try:
             i = index.get(week_start(date.fromisoformat(day)))
         except (TypeError, ValueError):
@@ -76,6 +77,7 @@ def weekly_outcomes(db, weeks: int) -> dict:
         cell[CLARIFY_ROUNDS] += rounds or 0
         cell[UNDECIDED] += 1 if undecided else 0
         cell[OUT_OF_SCOPE] += 1 if out_of_scope else 0
+        cell[OTHER_LANGUAGE] += 1 if other_language else 0
     return {"weeks": starts, "cells": cells}
 
 
