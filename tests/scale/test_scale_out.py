@@ -1,13 +1,13 @@
 """Scale-out on Rasa's own stores (issue 16): real redis-server and PostgreSQL, two Rasa servers
-with two action servers, one web side. The web side sends each conversation's consecutive
-messages to the two Rasa servers in turn (RASA_ROUTING=message), and the action servers save
-cases through the web side's internal handoff store. 50 conversations, 5 at a time: every one
-must go through the whole intake as if it had one server (each answer follows from the one
-before, which the other server gave), and every 受付番号 shown must be stored exactly once.
+with two action servers, one web side, laid out as the two machines of docs/deployment.md (on
+this machine's loopback). The web side sends each conversation's consecutive messages to the two
+Rasa servers in turn (RASA_ROUTING=message); action server 1 writes the SQLite file, action
+server 2 saves through the web side's internal handoff store. 50 conversations, 5 at a time:
+every one must go through the whole intake as if it had one server (each answer follows from
+the one before, which the other server gave), and every 受付番号 shown must be stored once.
 """
 from __future__ import annotations
 
-import json
 import random
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,26 +32,55 @@ URGENCY = ["急がない", "数日のうち"]
 LATE_DANGER = "やっぱり死にたい"
 
 
+SECRET = "scale-store-secret-0123456789"
+
+
+@dataclass
+class TwoMachines:
+    """Machine A (SOUDAN_ROLE=all: web side, Rasa 1, action server 1 writing the SQLite file,
+    the internal store) and machine B (SOUDAN_ROLE=rasa: Rasa 2 and action server 2 saving
+    through A's internal store), as in docs/deployment.md, both on this machine's loopback."""
+    a: ScaleStack
+    b: ScaleStack
+    store_url: str
+    postgres: Postgres
+    redis: Redis
+
+    @property
+    def web_url(self) -> str:
+        return self.a.web_url
+
+    @property
+    def db_path(self):
+        return self.a.db_path
+
+
 @pytest.fixture(scope="module")
 def scaled(tmp_path_factory):
     redis, postgres = Redis().start(), None
-    stack = None
+    started: list = []
     try:
         postgres = Postgres().start()
         work = tmp_path_factory.mktemp("scale")
-        stack = ScaleStack(
-            web_port=free_port(), rasa_port=free_port(), action_port=free_port(),
-            more_pairs=[(free_port(), free_port())], routing="message", store_port=free_port(),
-            db_path=work / "soudan.db", log_dir=work / "logs",
-            extra_env={"SOUDAN_NOW": FIXED_NOW, "SECRET_KEY": "scale-secret-key",
-                       "HANDOFF_STORE_SECRET": "scale-store-secret-0123456789",
-                       "RATE_LIMIT_PER_SESSION": "1000", "RATE_LIMIT_PER_IP": "100000",
-                       "TRACKER_STORE_URL": postgres.url, "LOCK_STORE_URL": redis.url})
-        stack.start(timeout=400)
-        yield stack, postgres, redis
+        shared = {"SOUDAN_NOW": FIXED_NOW, "TRACKER_STORE_URL": postgres.url, "LOCK_STORE_URL": redis.url,
+                  "HANDOFF_STORE_SECRET": SECRET}
+        store_port, b_rasa = free_port(), free_port()
+        b = ScaleStack(role="rasa", rasa_port=b_rasa, action_port=free_port(), log_dir=work / "logs-b",
+                       db_path=work / "never-on-b.db",  # B saves through A; this file must not appear
+                       extra_env=dict(shared, HANDOFF_STORE_URL=f"http://127.0.0.1:{store_port}"))
+        a = ScaleStack(role="all", web_port=free_port(), rasa_port=free_port(), action_port=free_port(),
+                       routing="message", db_path=work / "soudan.db", log_dir=work / "logs-a",
+                       extra_env=dict(shared, SECRET_KEY="scale-secret-key", RATE_LIMIT_PER_SESSION="1000",
+                                      RATE_LIMIT_PER_IP="100000", RASA_URLS=f"http://127.0.0.1:{b_rasa}",
+                                      HANDOFF_STORE_LISTEN=f"127.0.0.1:{store_port}"))
+        started += [b, a]
+        with ThreadPoolExecutor(max_workers=2) as pool:  # both machines boot at once
+            for future in [pool.submit(machine.start, 400) for machine in (b, a)]:
+                future.result()
+        yield TwoMachines(a, b, f"http://127.0.0.1:{store_port}", postgres, redis)
     finally:
-        if stack is not None:
-            stack.stop()
+        for machine in reversed(started):
+            machine.stop()
         if postgres is not None:
             postgres.stop()
         redis.stop()
@@ -106,7 +135,7 @@ class Walk:
 
 
 def test_fifty_conversations_over_two_rasa_servers_stay_coherent_and_store_each_number_once(scaled):
-    stack, postgres, redis = scaled
+    stack, postgres, redis = scaled, scaled.postgres, scaled.redis
     with ThreadPoolExecutor(max_workers=AT_ONCE) as pool:
         walks = list(pool.map(lambda n: Walk(n).run(stack.web_url), range(1, CONVERSATIONS + 1)))
 
@@ -127,15 +156,16 @@ def test_fifty_conversations_over_two_rasa_servers_stay_coherent_and_store_each_
             assert row["summary"]["subject"] == {"age_band": walk.age, "living": walk.living}, walk.number
             assert walk.worry[:6] in (row["resident_text"] or "")
             assert bool(row["urgent"]) == walk.late_danger, walk.number
-        # Each number came through the internal store with its request key, committed with it.
-        keyed = dict(db.execute("SELECT ref, count(*) FROM handoff_requests GROUP BY ref").fetchall())
-        assert all(keyed.get(ref) == (2 if w.late_danger else 1) for w, ref in zip(walks, shown))
+        # Each number was committed with its request key; machine B never wrote a file of its own.
+        keyed = {r[0] for r in db.execute("SELECT DISTINCT ref FROM handoff_requests").fetchall()}
+        assert keyed == set(shown)
+        assert not stack.b.db_path.exists()
     finally:
         db.conn.close()
 
     # Both Rasa servers answered; per-message routing alternates every conversation's messages.
-    stats = requests.get(f"http://127.0.0.1:{stack.store_port}/internal/stats",
-                         headers={"X-Handoff-Store-Secret": "scale-store-secret-0123456789"}, timeout=5).json()
+    stats = requests.get(stack.store_url + "/internal/stats", headers={"X-Handoff-Store-Secret": SECRET},
+                         timeout=5).json()
     total = sum(w.messages for w in walks)
     assert sum(stats["rasa_answered"]) == total
     assert min(stats["rasa_answered"]) >= total * 0.4, stats
@@ -149,15 +179,15 @@ def test_fifty_conversations_over_two_rasa_servers_stay_coherent_and_store_each_
 
 
 def test_internal_store_needs_the_secret_and_returns_the_same_number_for_a_repeated_key(scaled):
-    stack, _, _ = scaled
-    url = f"http://127.0.0.1:{stack.store_port}/internal/handoffs"
+    stack = scaled
+    url = stack.store_url + "/internal/handoffs"
     body = {"key": "scale-test-repeat-key-000001", "channel": "web", "consent": False, "urgency": "low",
             "urgent": False, "fields": ["elderly"], "main_field": "elderly", "summary": {"reception": {}},
             "resident_text": None}
     assert requests.post(url, json=body, timeout=5).status_code == 403
     assert requests.post(url, json=body, headers={"X-Handoff-Store-Secret": "wrong-secret-0123456789"},
                          timeout=5).status_code == 403
-    headers = {"X-Handoff-Store-Secret": "scale-store-secret-0123456789"}
+    headers = {"X-Handoff-Store-Secret": SECRET}
     first = requests.post(url, json=body, headers=headers, timeout=5)
     again = requests.post(url, json=body, headers=headers, timeout=5)
     assert first.status_code == again.status_code == 201
@@ -178,14 +208,14 @@ def test_with_one_rasa_server_down_conversations_go_on_through_the_other(scaled)
     """Rasa 2 stops (its port refuses): every message goes to Rasa 1, which reads the same
     conversations from PostgreSQL, so a conversation begun on both servers still ends in one
     stored number. Last in this module: it leaves one server down."""
-    stack, _, _ = scaled
+    stack = scaled
     walk = Walk(CONVERSATIONS + 1)
     walk.late_danger = False
     # Begin on both servers, then lose one mid-way.
     first = walk.say(stack.web_url, walk.worry)
     assert "伝えてもよいですか" in first
     assert "相談しているのはどなたですか" in walk.say(stack.web_url, "はい")
-    stack.services["rasa-2"].stop()
+    stack.b.services["rasa"].stop()
     button = '/inform{"form_answer": "%s"}'
     for said, cue in [(button % "本人", "年代"), (button % walk.age, "暮らしていますか"),
                       (button % walk.living, "急いでいますか"), (button % walk.urgency, "連絡は"),
