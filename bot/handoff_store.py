@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+import uuid
 from typing import Iterable, Optional
 
 import requests
@@ -24,7 +25,7 @@ from bot.store import StoreError
 
 SECRET_HEADER = "X-Handoff-Store-Secret"
 ATTEMPTS = 3
-TIMEOUT_SECONDS = 5.0
+TIMEOUT_SECONDS = 3.0  # x ATTEMPTS stays under the web side's RASA_TIMEOUT (10 s)
 
 
 def request_key(sender_id: str, turn: object, kind: str) -> str:
@@ -34,10 +35,11 @@ def request_key(sender_id: str, turn: object, kind: str) -> str:
 
 def turn_key(tracker, kind: str) -> str:
     """The request key of this turn of ``tracker``'s conversation (the resident's last message,
-    by its timestamp in the tracker, which every Rasa server shares through the tracker store)."""
+    by its timestamp in the tracker, which every Rasa server shares through the tracker store).
+    A tracker without a message of the resident gets a key of its own (never a false repeat)."""
     turn = next((e.get("timestamp") for e in reversed(tracker.events or [])
-                 if isinstance(e, dict) and e.get("event") == "user"), len(tracker.events or []))
-    return request_key(tracker.sender_id, turn, kind)
+                 if isinstance(e, dict) and e.get("event") == "user" and e.get("timestamp")), None)
+    return request_key(tracker.sender_id, turn if turn is not None else uuid.uuid4().hex, kind)
 
 
 def _remote() -> Optional[str]:

@@ -67,7 +67,8 @@ def create_internal_app(secret: str, rasa_client=None) -> Flask:
     if len(secret) < 16:
         raise ValueError("HANDOFF_STORE_SECRET must be at least 16 characters")
     app = Flask(__name__)
-    app.config.update(STORE_SECRET=secret, RASA=rasa_client, JSON_AS_ASCII=False)
+    app.config.update(STORE_SECRET=secret, RASA=rasa_client, JSON_AS_ASCII=False,
+                      MAX_CONTENT_LENGTH=512 * 1024)
     app.json.ensure_ascii = False
     lock = threading.Lock()  # one writer at a time in this process; SQLite serializes the rest
 
@@ -159,8 +160,9 @@ def create_internal_app(secret: str, rasa_client=None) -> Flask:
 
     @app.errorhandler(404)
     @app.errorhandler(405)
+    @app.errorhandler(413)
     def not_here(exc):
-        return _error(exc.code, str(exc.code), "not an internal store endpoint")
+        return _error(exc.code, str(exc.code), "not an internal store request")
 
     @app.errorhandler(Exception)
     def failed(exc):
