@@ -63,6 +63,7 @@ def to_widget_messages(rasa_messages: List[dict]) -> List[dict]:
 
 ROUTINGS = ("conversation", "message")
 RECENT_SENDERS = 10_000  # conversations whose next server "message" routing remembers
+CONNECT_TIMEOUT = 3.0    # seconds to open a connection to a Rasa server
 
 
 class RasaClient:
@@ -116,8 +117,11 @@ class RasaClient:
         order = self.order(sender)
         for attempt, index in enumerate(order):
             try:
+                # A machine that is off does not refuse, it stays silent: give up connecting after
+                # CONNECT_TIMEOUT so the next server still has the whole answer time.
                 response = self.session.post(f"{self.rasa_urls[index]}/webhooks/rest/webhook",
-                                             json={"sender": sender, "message": text}, timeout=self.timeout)
+                                             json={"sender": sender, "message": text},
+                                             timeout=(min(CONNECT_TIMEOUT, self.timeout), self.timeout))
                 break
             except requests.RequestException as exc:
                 if not never_sent(exc) or attempt == len(order) - 1:
