@@ -29,8 +29,13 @@ Found by profiling a whole answer (tests/bench/profile.py, docs/performance.md):
    the same inputs and outputs as under dask. Only the two runs made per message; training still
    runs under dask (which frees each output as soon as nothing needs it).
 
+6. Action calls: Rasa sends the whole conversation (about 40 KB of JSON in a form) with every call
+   to the action server, encoded by the standard library (about 2 ms a call). ujson (already
+   installed with Rasa) writes the same JSON (compact, "/" escaped) in a third of the time; anything
+   ujson refuses (NaN, unknown types) goes to the standard library as before.
+
 ``SOUDAN_SPEEDUPS`` (default ``all``) names the ones to install, comma-separated, or ``none``:
-for A/B measurements only (ginza, jsonschema, events, graph).
+for A/B measurements only (ginza, jsonschema, events, graph, json).
 """
 from __future__ import annotations
 
@@ -42,7 +47,7 @@ import jsonschema
 from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 
-NAMES = ("ginza", "jsonschema", "events", "graph")
+NAMES = ("ginza", "jsonschema", "events", "graph", "json")
 
 UNUSED_GINZA_PIPES = ("ner", "morphologizer", "compound_splitter", "bunsetu_recognizer")
 ON_DEMAND_GINZA_PIPES = ("tok2vec", "parser")
@@ -240,6 +245,32 @@ def _install_graph_plan() -> None:
         DaskGraphRunner.run = _run_in_plan
 
 
+# -- 6. encoding the action server's request ---------------------------------------------------------
+
+def json_dumps(obj: Any) -> str:
+    try:
+        import ujson
+        return ujson.dumps(obj)
+    except (ImportError, TypeError, OverflowError, ValueError):
+        return json.dumps(obj)
+
+
+def _install_fast_request_json() -> None:
+    import aiohttp
+    from rasa.utils.endpoints import EndpointConfig
+    if getattr(EndpointConfig.session, "soudan_json", False):
+        return
+    make_session = EndpointConfig.session
+
+    def session(self) -> aiohttp.ClientSession:
+        made = make_session(self)
+        made._json_serialize = json_dumps  # what ClientSession(json_serialize=...) sets
+        return made
+
+    session.soudan_json = True
+    EndpointConfig.session = session
+
+
 def selected(environ=os.environ) -> Tuple[str, ...]:
     value = environ.get("SOUDAN_SPEEDUPS", "all").strip().lower()
     if value in ("", "all"):
@@ -260,3 +291,5 @@ def install() -> None:
         _install_event_class_cache()
     if "graph" in names:
         _install_graph_plan()
+    if "json" in names:
+        _install_fast_request_json()

@@ -145,3 +145,26 @@ def test_graph_runs_in_plan_give_what_dask_gives(agent):
         UserUttered("母の介護のこと", intent={"name": "consult", "confidence": 0.9})], agent.domain.slots)
     planned, by_dask = both(lambda: agent.processor.predict_next_with_tracker(tracker))
     assert planned == by_dask and planned["policy"]
+
+
+def test_action_requests_are_encoded_to_the_same_json():
+    import asyncio
+    import json
+    import math
+    rasa_speedups.install()
+    from rasa.utils.endpoints import EndpointConfig
+    payload = {"next_action": "action_route_worry", "sender_id": "web-abc", "version": "3.6.21",
+               "tracker": {"events": [{"event": "user", "text": "母の介護/相談", "timestamp": 1764480000.123456,
+                                       "parse_data": {"intent": {"name": "worry_elderly", "confidence": 0.9465},
+                                                      "scores": [0.1, 1e-7, 0.30000000000000004, 2 ** 60]}},
+                                      {"event": "slot", "name": "field", "value": None}]}}
+    assert json.loads(rasa_speedups.json_dumps(payload)) == payload
+    assert math.isnan(json.loads(rasa_speedups.json_dumps({"x": float("nan")}))["x"])  # as the standard library
+    with pytest.raises(TypeError):  # what is not JSON stays an error
+        rasa_speedups.json_dumps({"x": object()})
+
+    async def made():
+        async with EndpointConfig("http://127.0.0.1:1/webhook").session() as session:
+            return session._json_serialize
+
+    assert asyncio.run(made()) is rasa_speedups.json_dumps
