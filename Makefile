@@ -2,7 +2,7 @@
 #   make run    set up if needed, train if needed, start everything on http://127.0.0.1:8000
 #   make test   set up if needed, then every test (pytest, rasa data validate, rasa test stories)
 #   make eval   routing evaluation (DATA=..., OUT=...)
-#   make bench  load and latency benchmarks (not part of make test)
+#   make bench  load and latency benchmarks (not part of make test); make profile: where the time goes
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -22,7 +22,7 @@ export TF_INTER_OP_PARALLELISM_THREADS := 1
 export TF_INTRA_OP_PARALLELISM_THREADS := 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup run test eval bench crossval train validate test-stories pytest system-deps staff-user purge clean \
+.PHONY: help setup run test eval bench profile crossval train validate test-stories pytest system-deps staff-user purge clean \
   scale-deps bench-scale
 
 help:
@@ -103,6 +103,13 @@ eval: setup $(MODEL)
 
 bench: setup $(MODEL)
 	$(WEB_PY) -m tests.bench.run
+
+# Where one answer's milliseconds go: py-spy on all three processes under load (tests/bench/profile.py,
+# docs/performance.md). py-spy is a tool for this target only, not a requirement of the project.
+PY_SPY_VERSION := 0.4.3
+profile: setup $(MODEL)
+	@test -x $(RASA_VENV)/bin/py-spy || $(RASA_PY) -m pip install -q "py-spy==$(PY_SPY_VERSION)"
+	$(WEB_PY) -m tests.bench.profile
 
 # Throughput with 1 and 2 Rasa servers sharing PostgreSQL and redis (tests/bench/scale.py; a few minutes).
 bench-scale: setup scale-deps $(MODEL)
