@@ -48,6 +48,18 @@ def _remote() -> Optional[str]:
 
 
 _session = requests.Session()
+_migrated = set()  # database paths this process has migrated (once, at its first save)
+
+
+def _local_db():
+    """The SQLite file, migrated at this process's first save (the action server has no other
+    start-up hook); later saves only connect."""
+    path = store.db_path()
+    if path in _migrated:
+        return store.connect(path)
+    db = store.open_store(path)
+    _migrated.add(path)
+    return db
 
 
 def _post(path: str, body: dict) -> dict:
@@ -89,7 +101,7 @@ def create_handoff(*, request_key: str, channel: str, consent: bool, urgency: st
         if not isinstance(ref, str) or not store.is_valid_reference(ref):
             raise StoreError("the handoff store answered without a valid reference number")
         return ref
-    db = store.open_store()
+    db = _local_db()
     try:
         return store.create_handoff(db, request_key=request_key, **values)
     finally:
@@ -104,7 +116,7 @@ def update_case(ref: str, *, request_key: str, consent: bool, urgency: str, urge
                   summary=summary, resident_text=resident_text, note=note)
     if _remote():
         return bool(_post(f"/internal/handoffs/{ref}/case", dict(values, key=request_key)).get("updated"))
-    db = store.open_store()
+    db = _local_db()
     try:
         return store.update_case(db, ref, **values)
     finally:
@@ -117,7 +129,7 @@ def raise_danger(ref: str, *, request_key: str, kinds: Iterable[str], phrases: I
     values = dict(kinds=list(kinds), phrases=list(phrases), kind_labels=list(kind_labels))
     if _remote():
         return bool(_post(f"/internal/handoffs/{ref}/danger", dict(values, key=request_key)).get("updated"))
-    db = store.open_store()
+    db = _local_db()
     try:
         return store.raise_danger(db, ref, **values)
     finally:

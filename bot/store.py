@@ -1,6 +1,9 @@
 """The handoff store: one SQLite file in WAL mode, accessed only through sqlite-utils.
 
-The schema is created and migrated at start-up (``open_store``). A handoff is committed by
+The schema is created and migrated once when a process starts (``open_store``: the web side's
+app factory, the staff commands, the action server's first save); requests only ``connect``. The
+migrations are a ``sqlite_utils.migrations.Migrations`` set (the record of applied ones is the
+``_sqlite_migrations`` table). A handoff is committed by
 ``create_handoff`` before its reference number is returned, so a number shown to a resident
 always exists in the file.
 """
@@ -11,9 +14,10 @@ import os
 import secrets
 import sqlite3
 from pathlib import Path
-from typing import Callable, Iterable, List, Optional
+from typing import Iterable, List, Optional
 
 import sqlite_utils
+from sqlite_utils.migrations import Migrations
 
 from bot import PROJECT_ROOT
 from bot.clock import now
@@ -30,6 +34,12 @@ def db_path() -> Path:
     return Path(os.environ.get("SOUDAN_DB") or DEFAULT_DB)
 
 
+# Append new migrations at the end with a new name; never edit or rename one that has shipped
+# (1-3 are in cities' databases).
+MIGRATIONS = Migrations("soudan")
+
+
+@MIGRATIONS(name="1_handoffs")
 def _migration_1(db: sqlite_utils.Database) -> None:
     db["handoffs"].create(
         {
@@ -55,12 +65,14 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     db["handoffs"].create_index(["status"])
 
 
+@MIGRATIONS(name="2_staff")
 def _migration_2_staff(db: sqlite_utils.Database) -> None:
     """Staff review (issue 6): accounts, server-side sessions, the audit log, the append-only
     case history, and the columns staff work with on ``handoffs``.
 
     Written to be idempotent (IF NOT EXISTS, columns added only when missing) because the action
-    server and the web side may both migrate the same file at start-up."""
+    server and the web side may both migrate the same file at start-up (``migrate`` now takes the
+    write lock first, so this is only a second safety)."""
     existing = {c.name for c in db["handoffs"].columns}
     for column in ("assignee", "connected_agency", "status_changed_at", "text_purged_at"):
         if column not in existing:
@@ -118,6 +130,7 @@ def _migration_2_staff(db: sqlite_utils.Database) -> None:
     """)
 
 
+@MIGRATIONS(name="3_login_throttle")
 def _migration_3_login_throttle(db: sqlite_utils.Database) -> None:
     """Login failures per client address and per unknown username (known accounts keep theirs on
     ``staff_users``), so a lockout does not depend on whether the name exists. Idempotent."""
@@ -131,6 +144,7 @@ def _migration_3_login_throttle(db: sqlite_utils.Database) -> None:
     """)
 
 
+@MIGRATIONS(name="4_outcomes")
 def _migration_4_outcomes(db: sqlite_utils.Database) -> None:
     """City-wide statistics (issue 15): one row per conversation with its outcomes, no words, no
     sender, no reference number (written by ``bot.web.outcomes``, which documents each column).
@@ -155,6 +169,7 @@ def _migration_4_outcomes(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_conversation_outcomes_day ON conversation_outcomes(day)")
 
 
+@MIGRATIONS(name="5_handoff_requests")
 def _migration_5_handoff_requests(db: sqlite_utils.Database) -> None:
     """Idempotent saves (issue 16): an action server that retries a save after a lost answer
     sends the same request key and gets the same reference number (``create_handoff``), so a
@@ -167,6 +182,7 @@ def _migration_5_handoff_requests(db: sqlite_utils.Database) -> None:
         )""")
 
 
+@MIGRATIONS(name="6_line_contact")
 def _migration_6_line_contact(db: sqlite_utils.Database) -> None:
     """LINE follow-up (issue 15): on a case whose resident chose 「このLINEで連絡してほしい」, the
     LINE user id encrypted with LINE_CONTACT_KEY (``line_contact``, a Fernet token; the raw id is
@@ -193,43 +209,68 @@ def _migration_6_line_contact(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_line_messages_handoff ON line_messages(handoff_id)")
 
 
-# Append new migrations at the end; never edit one that has shipped.
-MIGRATIONS: List[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2_staff,
-                                                             _migration_3_login_throttle, _migration_4_outcomes,
-                                                             _migration_5_handoff_requests, _migration_6_line_contact]
-
-
 def connect(path: Optional[Path] = None) -> sqlite_utils.Database:
-    """Open the database file with a busy timeout, WAL mode and foreign keys on."""
+    """Open the database file with a busy timeout, WAL mode and foreign keys on (no migration:
+    the process migrated at start-up with ``open_store``)."""
     path = Path(path or db_path())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
-    db = sqlite_utils.Database(conn)
-    db.execute("PRAGMA foreign_keys = ON")
-    if db.journal_mode != "wal":
-        db.enable_wal()
-    return db
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
+        db = sqlite_utils.Database(conn)
+        db.execute("PRAGMA foreign_keys = ON")
+        if db.journal_mode != "wal":
+            db.enable_wal()
+        return db
+    except (sqlite3.Error, OSError) as exc:
+        raise StoreError(f"cannot open the handoff store: {exc}") from exc
 
 
-def migrate(db: sqlite_utils.Database) -> int:
-    """Apply pending migrations; return the schema version."""
-    if "schema_version" not in db.table_names():
-        db["schema_version"].insert({"id": 1, "version": 0}, pk="id")
-    version = db["schema_version"].get(1)["version"]
-    for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
-        with db.conn:
-            migration(db)
-            db["schema_version"].update(1, {"version": number})
-    return len(MIGRATIONS)
+# Before sqlite_utils.migrations the version was a number in this table (databases at 3 exist).
+LEGACY_VERSION_TABLE = "schema_version"
+
+
+def _adopt_legacy_version(db: sqlite_utils.Database) -> None:
+    """A database from the hand-written runner: its first ``version`` migrations are recorded as
+    applied under their names, and the old table goes (one record of what is applied)."""
+    if LEGACY_VERSION_TABLE not in db.table_names() or MIGRATIONS.applied(db):
+        return
+    version = db[LEGACY_VERSION_TABLE].get(1)["version"]
+    MIGRATIONS.ensure_migrations_table(db)
+    stamp = now().isoformat(timespec="seconds")
+    db[MIGRATIONS.migrations_table].insert_all(
+        {"migration_set": MIGRATIONS.name, "name": m.name, "applied_at": stamp}
+        for m in MIGRATIONS.pending(db)[:version])
+    db[LEGACY_VERSION_TABLE].drop()
+
+
+def migrate(db: sqlite_utils.Database) -> List[str]:
+    """Apply pending migrations; return the names applied (none when up to date).
+
+    Under the write lock (BEGIN IMMEDIATE), so processes starting together migrate one after
+    the other, the second finding nothing to do; each migration is atomic with its record."""
+    if LEGACY_VERSION_TABLE not in db.table_names() and not MIGRATIONS.pending(db):
+        return []
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        _adopt_legacy_version(db)
+        names = [m.name for m in MIGRATIONS.pending(db)]
+        MIGRATIONS.apply(db)
+        db.conn.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    return names
 
 
 def open_store(path: Optional[Path] = None) -> sqlite_utils.Database:
-    """Connect and migrate: the one call every process makes at start-up."""
+    """Connect and migrate: the one call a process makes at start-up (requests ``connect``)."""
+    db = connect(path)
     try:
-        db = connect(path)
         migrate(db)
         return db
     except sqlite3.Error as exc:
+        db.conn.close()
         raise StoreError(f"cannot open the handoff store: {exc}") from exc
 
 

@@ -98,7 +98,7 @@ def create_internal_app(secret: str, rasa_client=None) -> Flask:
             return _error(400, "bad_field", f"missing or invalid: {wrong}")
         try:
             with lock:
-                db = store.open_store()
+                db = store.connect()  # migrated at start (bot.web.serve)
                 try:
                     ref = store.create_handoff(db, request_key=data["key"], **values)
                 finally:
@@ -117,7 +117,7 @@ def create_internal_app(secret: str, rasa_client=None) -> Flask:
             return failure
         try:
             with lock:
-                db = store.open_store()
+                db = store.connect()  # migrated at start (bot.web.serve)
                 try:
                     if store.request_done(db, data["key"]):
                         return jsonify({"updated": True}), 200

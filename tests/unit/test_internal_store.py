@@ -18,6 +18,7 @@ CASE = {"channel": "line", "consent": True, "urgency": "medium", "urgent": False
 @pytest.fixture
 def store(tmp_path, monkeypatch):
     monkeypatch.setenv("SOUDAN_DB", str(tmp_path / "soudan.db"))
+    open_store().conn.close()  # the web side migrates at start (bot.web.serve), then serves this
     port = free_port()
     server = serve_in_thread(f"127.0.0.1:{port}", SECRET)
     session = requests.Session()

@@ -80,3 +80,62 @@ def test_read_only_database_raises_store_error(tmp_path):
     import sqlite_utils
     with pytest.raises(StoreError):
         _make(sqlite_utils.Database(ro))
+
+
+def _schema(db):
+    return sorted((r["type"], r["name"], r["sql"]) for r in db.query(
+        "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlite_migrations%'"))
+
+
+def test_database_at_legacy_version_3_migrates_forward(tmp_path):
+    """Cities run databases made by the hand-written runner at version 3 (schema_version table):
+    they get 4-6 only, keep their rows, and end with the schema of a new database."""
+    import sqlite_utils
+    from bot.store import MIGRATIONS, _migration_1, _migration_2_staff, _migration_3_login_throttle
+
+    path = tmp_path / "city.db"
+    old = sqlite_utils.Database(sqlite3.connect(str(path)))
+    for migration in (_migration_1, _migration_2_staff, _migration_3_login_throttle):
+        migration(old)
+    old["schema_version"].insert({"id": 1, "version": 3}, pk="id")
+    old["handoffs"].insert({"ref": "482-9135", "created_at": "2025-04-01T10:00:00", "channel": "web",
+                            "consent": "yes", "urgency": "low", "summary": "{}", "fields": "[]"})
+    old.execute("INSERT INTO staff_users (username, password_hash, role, created_at) "
+                "VALUES ('sato', 'x', 'admin', '2025-04-01T09:00:00')")
+    old.conn.commit()
+    old.conn.close()
+
+    db = open_store(path)
+    assert "schema_version" not in db.table_names()
+    assert [m.name for m in MIGRATIONS.applied(db)] == ["1_handoffs", "2_staff", "3_login_throttle", "4_outcomes",
+                                                        "5_handoff_requests", "6_line_contact"]
+    assert MIGRATIONS.pending(db) == []
+    assert get_handoff(db, "482-9135")["channel"] == "web"
+    assert db["staff_users"].count == 1
+    assert {"line_contact", "line_contact_hash"} <= {c.name for c in db["handoffs"].columns}
+    assert _schema(db) == _schema(open_store(tmp_path / "new.db"))
+    assert open_store(path) is not None  # and again: nothing left to do
+
+
+def _starter(path, queue):
+    try:
+        open_store(path).conn.close()
+        queue.put("ok")
+    except Exception as exc:  # reported to the test, which fails on it
+        queue.put(repr(exc))
+
+
+def test_processes_starting_together_migrate_once(tmp_path):
+    path = tmp_path / "s.db"
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_starter, args=(path, queue)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    results = [queue.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    assert results == ["ok"] * 3
+    from bot.store import MIGRATIONS
+    db = open_store(path)
+    assert len(MIGRATIONS.applied(db)) == 6 and db["handoffs"].count == 0

@@ -31,7 +31,7 @@ from pydantic.v1 import ValidationError as PydanticValidationError
 
 from bot.danger import detect
 from bot.replies import crisis_message
-from bot.store import StoreError, open_store, raise_danger
+from bot.store import StoreError, connect, raise_danger
 from bot.textnorm import fold_kana
 from bot.web.line import contact
 from bot.web.line.contact import Vault
@@ -114,7 +114,7 @@ class FollowUp:
             return []
         kept = False
         try:
-            db = open_store()
+            db = connect()
             try:
                 kept = all(contact.remember(db, self.vault, ref, user_id) for ref in refs)
             finally:
@@ -131,7 +131,7 @@ class FollowUp:
         """The answer when the message belongs to a follow-up (a stop, or a typed reply to staff),
         else None (the message goes to Rasa as usual; so do buttons of the bot's questions)."""
         try:
-            db = open_store()
+            db = connect()
         except StoreError as exc:
             logger.error("line follow-up: store unavailable (%s)", exc.__class__.__name__)
             return None
@@ -167,7 +167,7 @@ class FollowUp:
 
     def forget_user(self, user_id: str, reason: str) -> None:
         try:
-            db = open_store()
+            db = connect()
             try:
                 refs = contact.forget_user(db, self.vault, user_id, reason)
             finally:
