@@ -14,10 +14,11 @@ from bot.faq import HOURS, answer as faq_answer, faq
 from actions.crisis_actions import answer_crisis
 from bot.clock import now
 from bot.easy import easy_text
-from bot.replies import (agency_card, always_open_text, foreign_language_message, listening_line_text,
+from bot.replies import (agency_card, always_open_text, foreign_language_message, listening_line_text, topic_lines_text,
                          out_of_scope_message)
 from bot.hours import is_open
 from bot.language import EASY_JAPANESE, is_foreign
+from bot.lexicon import topic_lexicon
 from bot.routing import decide
 from bot.textnorm import has_japanese, looks_unusable
 
@@ -155,7 +156,8 @@ class ActionRouteWorry(Action):
         if tracker.get_slot("handoff_ref") and route not in ("out_of_scope", "clarify") and is_typed_text(text):
             return events + added_to_case(dispatcher, tracker, decision, text)
         if route == "out_of_scope":
-            send(dispatcher, out_of_scope_message(directory()))
+            for message in with_topic_lines([out_of_scope_message(directory())], text, before_question=False):
+                send(dispatcher, message)
             note(dispatcher, outcome="out_of_scope")
             return events
         if route == "clarify":
@@ -166,14 +168,25 @@ class ActionRouteWorry(Action):
         events += [SlotSet("route", route), SlotSet("route_reason", decision.reason),
                    SlotSet("clarify_round", 0)]
         if route == "sogo":
-            for message in sogo_messages(when, decision.sogo_because, easy):
+            for message in with_topic_lines(sogo_messages(when, decision.sogo_because, easy), text):
                 send(dispatcher, message)
             note(dispatcher, outcome="sogo", undecided=undecided)
             return events + [SlotSet("pending", "consent")]
-        for message in single_agency_messages(route, when, decision.distress, easy):
+        for message in with_topic_lines(single_agency_messages(route, when, decision.distress, easy), text):
             send(dispatcher, message)
         note(dispatcher, outcome="agency", agency=route)
         return events + [SlotSet("pending", "more")]
+
+
+def with_topic_lines(messages: List[dict], text: str, before_question: bool = True) -> List[dict]:
+    """A worry about a scam or a contract (topics in bot/lexicons/fields.yml) also gets the
+    specialised line from directory/hotlines.yml (消費者ホットライン 188), after the answer and
+    before its closing question."""
+    line = topic_lines_text(directory(), topic_lexicon().labels(text)) if is_typed_text(text) else None
+    if not line:
+        return messages
+    at = len(messages) - 1 if before_question and messages else len(messages)
+    return messages[:at] + [{"text": line}] + messages[at:]
 
 
 class ActionOutOfScope(Action):
@@ -181,7 +194,9 @@ class ActionOutOfScope(Action):
         return "action_out_of_scope"
 
     def run(self, dispatcher, tracker, domain):
-        send(dispatcher, out_of_scope_message(directory()))
+        for message in with_topic_lines([out_of_scope_message(directory())],
+                                        (tracker.latest_message or {}).get("text") or "", before_question=False):
+            send(dispatcher, message)
         note(dispatcher, outcome="out_of_scope")
         return []
 

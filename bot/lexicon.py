@@ -268,6 +268,12 @@ def distress_lexicon() -> Lexicon:
     return Lexicon({"distress": load_lexicon_file("fields.yml")["distress"]})
 
 
+@lru_cache(maxsize=1)
+def topic_lexicon() -> Lexicon:
+    """Topics that add a specialised hotline beside the answer (詐欺 -> 消費者ホットライン 188)."""
+    return Lexicon(load_lexicon_file("fields.yml")["topics"])
+
+
 def all_lexicons() -> Tuple[Lexicon, ...]:
     return (crisis_lexicon(), field_lexicon(), urgency_lexicon(), distress_lexicon())
 

@@ -92,6 +92,15 @@ def listening_line_text(directory: Directory) -> str:
             f"・{line.name}：{line.number}（{line.hours}）")
 
 
+def topic_lines_text(directory: Directory, topics: Iterable[str]) -> Optional[str]:
+    """Specialised lines for the topics a worry touches (``topics`` in bot/lexicons/fields.yml, the
+    hotlines whose kinds name the topic): offered beside the answer, never instead of it."""
+    lines = [h for topic in topics for h in directory.hotlines.values() if topic in h.kinds]
+    if not lines:
+        return None
+    return "\n".join(f"{h.note}は、{h.name}でも受け付けています（電話：{h.number}。{h.hours}）。" for h in lines)
+
+
 def hotlines_message(directory: Directory, intro: str = "緊急のときや、夜間・休日の相談先です。") -> dict:
     """Every always-open line first, then the ones with limited hours."""
     ordered = sorted(directory.hotlines.values(), key=lambda h: (not h.always_open,))

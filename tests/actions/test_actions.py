@@ -268,3 +268,23 @@ def test_easy_japanese_asked_inside_the_form_changes_the_mode_and_asks_again():
     t = tracker("やさしい日本語で", "easy_on", slots={"requested_slot": "subject_age"}, active_loop="handoff_form")
     assert form._read("subject_age", "やさしい日本語で", dispatcher, t) == {"subject_age": None, "easy_japanese": True}
     assert "やさしい にほんご で こたえます" in dispatcher.messages[-1]["text"]
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("母が電話でだまされて、貯金を振り込んでしまいました", "worry_elderly"),
+    ("ネット通販で買った物が届かず、お金も返ってきません", "out_of_scope"),
+])
+def test_a_scam_also_gets_the_consumer_line_after_the_answer(text, intent):
+    consumer = next(h for h in get_directory().hotlines.values() if "consumer" in h.kinds)
+    messages, _ = run(ActionRouteWorry(), tracker(text, intent))
+    texts = [m.get("text") or "" for m in messages]
+    assert any(consumer.number in t and consumer.name in t for t in texts[1:]), texts
+    assert consumer.number not in (texts[0] or "")  # the answer itself comes first
+    if messages[-1].get("buttons"):  # a closing question stays last
+        assert consumer.name not in texts[-1]
+
+
+def test_a_worry_without_a_scam_gets_no_consumer_line():
+    consumer = next(h for h in get_directory().hotlines.values() if "consumer" in h.kinds)
+    messages, _ = run(ActionRouteWorry(), tracker("母の物忘れがひどくなりました", "worry_elderly"))
+    assert all(consumer.name not in (m.get("text") or "") for m in messages)
