@@ -358,18 +358,22 @@ def request_done(db: sqlite_utils.Database, request_key: Optional[str]) -> Optio
     return row[0] if row else None
 
 
+DANGER_EVENT = "danger"
+BOT_USER = "（チャット）"
+# When the resident last told of danger after the handoff (``raise_danger``), as an SQL column.
+LATE_DANGER_AT = (f"(SELECT max(e.at) FROM handoff_events e WHERE e.handoff_id = handoffs.id "
+                  f"AND e.kind = '{DANGER_EVENT}')")
+
+
 def get_handoff(db: sqlite_utils.Database, ref: str) -> Optional[dict]:
-    rows = list(db["handoffs"].rows_where("ref = ?", [ref]))
+    """One case with its fields and summary decoded, and ``late_danger_at``; None if unknown."""
+    rows = list(db.query(f"SELECT *, {LATE_DANGER_AT} AS late_danger_at FROM handoffs WHERE ref = ?", [ref]))
     if not rows:
         return None
     row = dict(rows[0])
     row["fields"] = json.loads(row["fields"] or "[]")
     row["summary"] = json.loads(row["summary"] or "{}")
     return row
-
-
-DANGER_EVENT = "danger"
-BOT_USER = "（チャット）"
 
 
 def raise_danger(db: sqlite_utils.Database, ref: str, kinds: Iterable[str], phrases: Iterable[str],

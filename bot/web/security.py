@@ -14,8 +14,10 @@ Installed by ``create_app`` with ``security.init_app(app)``.
 * Every response gets a Content-Security-Policy without ``unsafe-inline`` / ``unsafe-eval``,
   ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY`` (plus ``frame-ancestors
   'none'``), ``Referrer-Policy``, ``Permissions-Policy``, and HSTS when ``HTTPS`` is on.
-  A view that needs a different CSP can set its own header; it is then left alone.
-* API responses are ``Cache-Control: no-store`` (they hold what residents wrote).
+  The staff pages (``/staff/``) get a stricter one (``STAFF_CONTENT_SECURITY_POLICY``: no script
+  at all). A view that needs a different CSP can set its own header; it is then left alone.
+* API responses and staff pages (not their static files) are ``Cache-Control: no-store`` (they
+  hold what residents wrote).
 * The widget's own files (``/widget/...``) are loaded by other sites' pages, so they get
   ``Cross-Origin-Resource-Policy: cross-origin``; everything else is ``same-origin``.
 """
@@ -44,6 +46,18 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])
+
+# The staff pages need no script, font or fetch: everything not named is refused.
+STAFF_CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'none'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+])
+STAFF_PATHS = "/staff/"
+STAFF_STATIC_PATHS = "/staff/static/"
 
 PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
     "accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope",
@@ -128,7 +142,8 @@ def _after_request(response):
         _vary(headers, "Origin")
         if _origin_verdict() == "allowed":
             headers["Access-Control-Allow-Origin"] = request.headers["Origin"]
-    _set_default(headers, "Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    staff = request.path.startswith(STAFF_PATHS)
+    _set_default(headers, "Content-Security-Policy", STAFF_CONTENT_SECURITY_POLICY if staff else CONTENT_SECURITY_POLICY)
     headers["X-Content-Type-Options"] = "nosniff"
     _set_default(headers, "X-Frame-Options", "DENY")
     _set_default(headers, "Referrer-Policy", REFERRER_POLICY)
@@ -136,7 +151,7 @@ def _after_request(response):
     _set_default(headers, "Cross-Origin-Opener-Policy", "same-origin")
     _set_default(headers, "Cross-Origin-Resource-Policy",
                  "cross-origin" if request.path.startswith("/widget/") else "same-origin")
-    if request.path.startswith("/api/"):
+    if request.path.startswith("/api/") or (staff and not request.path.startswith(STAFF_STATIC_PATHS)):
         headers["Cache-Control"] = "no-store"
     if getattr(current_app.config["SETTINGS"], "https", False):
         _set_default(headers, "Strict-Transport-Security", "max-age=31536000")

@@ -2,12 +2,12 @@
 
 Register with ``app.register_blueprint(bp)``; the blueprint configures the session cookie and
 CSRF protection (for its own forms only) when it is registered. ``bp`` is loaded lazily so the
-command-line tools (``accounts``, ``retention``) do not pull in the web views."""
+command-line tools (``flask --app bot.web staff ...``, bot/web/staff/cli.py) need not pull in the
+web views."""
 
 
 def __getattr__(name):
     if name == "bp":
         from bot.web.staff.views import bp
-        from bot.web.staff import line_reply  # noqa: F401 (registers the LINE reply route on bp)
         return bp
     raise AttributeError(name)

@@ -15,8 +15,9 @@ from wtforms.validators import DataRequired, Length
 
 from bot.web.line import contact
 from bot.web.line.followup import REPLY_MAX_CHARS, FollowUp
-from bot.web.staff.queries import get_handoff
-from bot.web.staff.views import _audit, _db, _detail, _load, bp
+from bot.store import get_handoff
+from bot.web.staff.views.case import _detail, _load
+from bot.web.staff.views.common import _audit, _db, bp
 
 REPLY_ROLES = ("staff", "admin")  # every role that works on cases; a new read-only role would not write
 LINE_EXTENSION = "soudan_line"

@@ -12,7 +12,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 import sqlite_utils
 
 from bot.clock import now
-from bot.store import DANGER_EVENT, is_valid_reference
+from bot.store import LATE_DANGER_AT, is_valid_reference
 from bot.web.line import contact as line_contact
 from bot.web.staff.labels import (CHANNELS, CONSENT_VIEWS, FIELDS, NO_FIELD, STATUSES, TRANSITIONS, URGENCIES)
 
@@ -26,6 +26,13 @@ ANONYMOUS_SUMMARY_KEYS = ("reception", "fields", "urgency", "consent", "consent_
 
 class WorkflowError(ValueError):
     """A move the workflow does not allow, or bad input (message in Japanese, shown to staff)."""
+
+
+class Conflict(WorkflowError):
+    """Someone else changed the case since this member of staff saw it (HTTP 409)."""
+
+
+MOVED_MEANWHILE = "ほかの職員がこの相談の状態を変えました。画面を読み込み直して確認してください。"
 
 
 def _stamp(moment: Optional[datetime] = None) -> str:
@@ -103,9 +110,6 @@ class Filters:
 
 
 PINNED = "CASE WHEN status IN ('new', 'in_progress') AND (urgent = 1 OR urgency = 'high') THEN 1 ELSE 0 END"
-# When the resident told of danger after the handoff (bot.store.raise_danger), last time.
-LATE_DANGER_AT = (f"(SELECT max(e.at) FROM handoff_events e WHERE e.handoff_id = handoffs.id "
-                  f"AND e.kind = '{DANGER_EVENT}')")
 # Such a case goes above everything while it is open, and also when the danger came after its
 # last change of status (e.g. told after the case was closed), until someone moves it again.
 LATE_DANGER_FIRST = ("CASE WHEN late_danger_at IS NOT NULL AND (status IN ('new', 'in_progress') "
@@ -159,11 +163,6 @@ def status_counts(db: sqlite_utils.Database, filters: Optional[Filters] = None) 
     for row in db.query(f"SELECT status, count(*) AS n FROM handoffs{clause} GROUP BY status", params):
         counts[row["status"]] = row["n"]
     return counts
-
-
-def get_handoff(db: sqlite_utils.Database, ref: str) -> Optional[dict]:
-    rows = list(db.query(f"SELECT *, {LATE_DANGER_AT} AS late_danger_at FROM handoffs WHERE ref = ?", [ref]))
-    return _row(rows[0]) if rows else None
 
 
 # ---------------------------------------------------------------- search by 受付番号 or phone number
@@ -248,7 +247,7 @@ def change_status(db: sqlite_utils.Database, handoff: dict, to_status: str, user
     meanwhile, nothing changes and they are told."""
     current = handoff["status"]
     if expected_status and expected_status != current:
-        raise WorkflowError("ほかの職員がこの相談の状態を変えました。画面を読み込み直して確認してください。")
+        raise Conflict(MOVED_MEANWHILE)
     if to_status not in TRANSITIONS.get(current, ()):
         raise WorkflowError("この状態には変えられません。")
     if to_status == "connected":
@@ -264,7 +263,7 @@ def change_status(db: sqlite_utils.Database, handoff: dict, to_status: str, user
             "connected_agency = COALESCE(?, connected_agency) WHERE id = ? AND status = ?",
             [to_status, stamp, agency, handoff["id"], current])
         if cursor.rowcount != 1:
-            raise WorkflowError("ほかの職員がこの相談の状態を変えました。画面を読み込み直して確認してください。")
+            raise Conflict(MOVED_MEANWHILE)
         _add_event(db, handoff["id"], username, "status", from_status=current, to_status=to_status,
                    agency=agency, note=note)
         forgot = to_status == "closed" and line_contact.forget(db, handoff["id"], "closed", username)
