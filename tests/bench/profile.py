@@ -260,7 +260,7 @@ def profile_step(stack: Stack, n: int, seconds: float, rate: int, nonblocking: b
     spies = {key: record(service.process.pid, raw_dir / f"{key}-n{n}.txt", seconds + 1, rate, nonblocking)
              for key, service in stack.services.items()}
     time.sleep(1.0)  # py-spy attached
-    row = load_step(stack.web_url + "/api/chat", "web", n, seconds, worries, seed)
+    row = load_step(stack.web_url + "/api/chat", "web", n, seconds, worries, seed, stack)
     for key, spy in spies.items():
         try:
             _, err = spy.communicate(timeout=60)
@@ -274,10 +274,15 @@ def profile_step(stack: Stack, n: int, seconds: float, rate: int, nonblocking: b
     for key in stack.services:
         rows = read_collapsed(raw_dir / f"{key}-n{n}.txt")
         per_stage, busy, idle = stages(key, rows)
-        ms = 1000.0 / rate / answers
+        # Samples count a thread that is running or ready to run, so on a busy machine they overstate
+        # CPU time; the stages are given as shares of the samples and as shares of the CPU time the
+        # kernel counted (/proc, per answer), which stays put much better.
+        proc_ms = (row.get("cpu_ms_per_answer") or {}).get(key)
+        ms = (proc_ms / busy) if proc_ms and busy else 1000.0 / rate / answers
         out["processes"][key] = {
-            "cpu_ms_per_answer": round(busy * ms, 1),
+            "cpu_ms_per_answer": proc_ms, "sampled_ms_per_answer": round(busy * 1000.0 / rate / answers, 1),
             "samples_busy": busy, "samples_idle": idle,
+            "stages_share": {label: round(c / max(1, busy), 3) for label, c in per_stage.most_common()},
             "stages_ms_per_answer": {label: round(c * ms, 2) for label, c in per_stage.most_common()},
             "top_functions_ms_per_answer": [(f, round(c * ms, 2)) for f, c in top_functions(rows)],
         }
@@ -289,9 +294,10 @@ def print_step(step: dict) -> None:
     print(f"\n== N={step['n']}: {row['answers_per_s']} answers/s, median {row['median_ms']} ms, p95 {row['p95_ms']} ms, "
           f"errors {row['errors']} (load average {step['loadavg_before']} -> {step['loadavg_after']})")
     for key, proc in step["processes"].items():
-        print(f"  {key}: {proc['cpu_ms_per_answer']} ms CPU per answer")
+        print(f"  {key}: {proc['cpu_ms_per_answer']} ms CPU per answer (/proc; py-spy saw "
+              f"{proc['sampled_ms_per_answer']} ms of running or ready-to-run samples)")
         for label, ms in proc["stages_ms_per_answer"].items():
-            print(f"     {ms:7.2f} ms  {label}")
+            print(f"     {ms:7.2f} ms  {100 * proc['stages_share'][label]:5.1f} %  {label}")
 
 
 def main() -> int:

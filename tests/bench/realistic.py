@@ -26,7 +26,7 @@ from typing import Dict, List, Optional, Tuple
 
 from bot import PROJECT_ROOT
 from tests.bench.common import (Channel, Resident, Turn, env_float, env_list, load_worries, make_stack, percentile,
-                                stack_rss_mb)
+                                stack_cpu_seconds, stack_rss_mb)
 
 
 def loadavg() -> str:
@@ -84,6 +84,13 @@ def step(stack, n: int, cfg: dict, worries: List[str]) -> dict:
                 peak[key] = max(peak.get(key, 0.0), mb)
 
     load_before = loadavg()
+    cpu: Dict[str, Dict[str, float]] = {}
+
+    def cpu_at_start() -> None:
+        if not stop.wait(max(0.0, measure_from - time.monotonic())):
+            cpu["start"] = stack_cpu_seconds(stack)
+
+    threading.Thread(target=cpu_at_start, daemon=True).start()
     sampler = threading.Thread(target=sample_memory, daemon=True)
     sampler.start()
     threads = [threading.Thread(target=resident, args=(i,), daemon=True) for i in range(n)]
@@ -91,6 +98,7 @@ def step(stack, n: int, cfg: dict, worries: List[str]) -> dict:
         t.start()
     while time.monotonic() < deadline:
         time.sleep(0.5)
+    cpu["end"] = stack_cpu_seconds(stack)
     stop.set()
     for t in threads:
         t.join(40)  # a request in flight ends within the client's 30 s timeout
@@ -102,13 +110,16 @@ def step(stack, n: int, cfg: dict, worries: List[str]) -> dict:
     for t in errors:
         statuses[str(t.status)] = statuses.get(str(t.status), 0) + 1
     p95 = round(percentile(latencies, 0.95), 1) if latencies else None
+    start_cpu = cpu.get("start", {})
+    cpu_ms = {k: round((cpu["end"][k] - start_cpu[k]) * 1000 / max(1, len(latencies)), 1)
+              for k in start_cpu if k in cpu["end"]}
     return {"residents": n, "measured_s": cfg["seconds"], "answers": len(latencies),
             "answers_per_s": round(len(latencies) / cfg["seconds"], 2),
             "median_ms": round(statistics.median(latencies), 1) if latencies else None, "p95_ms": p95,
             "p99_ms": round(percentile(latencies, 0.99), 1) if latencies else None,
             "max_ms": round(max(latencies), 1) if latencies else None,
             "errors": len(errors), "error_statuses": statuses, "conversations": conversations[0],
-            "memory_mb_max": {k: round(v, 1) for k, v in peak.items()},
+            "memory_mb_max": {k: round(v, 1) for k, v in peak.items()}, "cpu_ms_per_answer": cpu_ms,
             "loadavg_before": load_before, "loadavg_after": loadavg(),
             "ok": bool(latencies) and not errors and p95 is not None and p95 <= cfg["p95_limit_ms"]}
 
@@ -123,7 +134,8 @@ def ramp(stack, worries: List[str], cfg: Optional[dict] = None) -> dict:
         row = step(stack, n, cfg, worries)
         steps.append(row)
         print(f"   {row['answers_per_s']} answers/s, median {row['median_ms']} ms, p95 {row['p95_ms']} ms, "
-              f"errors {row['errors']} {row['error_statuses'] or ''}; RSS total {row['memory_mb_max'].get('total')} MB "
+              f"errors {row['errors']} {row['error_statuses'] or ''}; CPU ms per answer {row['cpu_ms_per_answer']}; "
+              f"RSS total {row['memory_mb_max'].get('total')} MB "
               f"(load average {row['loadavg_before']} -> {row['loadavg_after']})", flush=True)
         dead = stack.dead_service()
         if dead:
