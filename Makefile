@@ -118,11 +118,11 @@ bench-scale: setup scale-deps $(MODEL)
 # Staff accounts (no default account): make staff-user ACCOUNT=tanaka ROLE=staff|admin (asks the password).
 staff-user: setup
 	@test -n "$(ACCOUNT)" || { echo "usage: make staff-user ACCOUNT=<name> ROLE=staff|admin"; exit 2; }
-	$(WEB_PY) -m bot.web.staff.accounts create --username "$(ACCOUNT)" --role "$(or $(ROLE),staff)"
+	$(WEB_VENV)/bin/flask --app bot.web staff create --username "$(ACCOUNT)" --role "$(or $(ROLE),staff)"
 
 # Retention: remove residents' words older than DAYS days (default RETENTION_DAYS or 365); counts stay.
 purge: setup
-	$(WEB_PY) -m bot.web.staff.retention $(if $(DAYS),--days "$(DAYS)")
+	$(WEB_VENV)/bin/flask --app bot.web staff purge $(if $(DAYS),--days "$(DAYS)")
 
 clean:
 	rm -rf models var/run results

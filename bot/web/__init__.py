@@ -47,6 +47,9 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
     app.register_blueprint(staff_bp)  # /staff
     security.init_app(app)  # CORS for /api/chat, security headers
 
+    from bot.web.staff.cli import staff_cli
+    app.cli.add_command(staff_cli)  # flask --app bot.web staff create|list|...|unlock-address|purge
+
     _register_error_handlers(app)
     return app
 

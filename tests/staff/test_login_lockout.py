@@ -102,11 +102,10 @@ def test_admin_unlock_clears_the_lock(app, db, accounts):
 
 
 def test_cli_unlocks_an_address(app, db, accounts):
-    from bot.web.staff import accounts as cli
     client = app.test_client()
     for i in range(auth.ADDRESS_LOCK_AFTER):
         login_from(client, "203.0.113.9", f"guess{i:03d}", WRONG)
     assert login_from(client, "203.0.113.9", *STAFF).status_code == 401
-    assert cli.main(["unlock-address", "--address", "203.0.113.9"]) == 0
+    assert app.test_cli_runner().invoke(args=["staff", "unlock-address", "--address", "203.0.113.9"]).exit_code == 0
     assert login_from(client, "203.0.113.9", *STAFF).status_code == 303
     assert audit_rows(db, "address_unlock")[0]["target"] == "203.0.113.9"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 import sqlite_utils
@@ -54,7 +53,8 @@ def test_staff_moves_a_real_handoff_to_in_progress(stack):
     from playwright.sync_api import expect
 
     created = subprocess.run(
-        [sys.executable, "-m", "bot.web.staff.accounts", "create", "--username", USERNAME, "--role", "staff"],
+        [str(PROJECT_ROOT / ".venv-web" / "bin" / "flask"), "--app", "bot.web", "staff", "create", "--username", USERNAME,
+         "--role", "staff"],
         input=PASSWORD + "\n", capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60,
         env=dict(os.environ, SOUDAN_DB=str(stack.db_path), PYTHONPATH=str(PROJECT_ROOT)))
     assert created.returncode == 0, created.stderr

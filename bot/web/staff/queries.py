@@ -3,6 +3,7 @@ append-only history, retention and weekly statistics. Used by the pages and the 
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
@@ -19,6 +20,7 @@ from bot.web.staff.labels import (CHANNELS, CONSENT_VIEWS, FIELDS, NO_FIELD, STA
 PAGE_SIZE = 50
 NOTE_MAX_CHARS = 2000
 SYSTEM_RETENTION = "system:retention"
+DEFAULT_RETENTION_DAYS = 365
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # What stays of a summary after retention: the same anonymous minimum the bot keeps without consent.
 ANONYMOUS_SUMMARY_KEYS = ("reception", "fields", "urgency", "consent", "consent_label", "suggested_agency")
@@ -287,6 +289,16 @@ def set_assignee(db: sqlite_utils.Database, handoff: dict, username: str, assign
     with db.conn:
         db.execute("UPDATE handoffs SET assignee = ? WHERE id = ?", [assignee or None, handoff["id"]])
         _add_event(db, handoff["id"], username, "assign", assignee=assignee or None)
+
+
+def default_days() -> int:
+    """How long residents' words are kept: RETENTION_DAYS (a whole number of days, at least 1),
+    else 365."""
+    try:
+        days = int(os.environ.get("RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
+    except ValueError:
+        return DEFAULT_RETENTION_DAYS
+    return days if days >= 1 else DEFAULT_RETENTION_DAYS
 
 
 def anonymous_summary(summary: dict) -> dict:
