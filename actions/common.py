@@ -9,6 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.directory import Directory, get_directory
+from bot.fields import channel_of_sender, higher_urgency
 from bot.routing import Decision
 
 logger = logging.getLogger("soudan.actions")
@@ -33,8 +34,8 @@ def note(dispatcher: CollectingDispatcher, **facts: Any) -> None:
 
 
 def channel_of(tracker: Tracker) -> str:
-    """The web side prefixes sender ids: ``line-`` for LINE, ``web-`` for the widget."""
-    return "line" if (tracker.sender_id or "").startswith("line-") else "web"
+    """The web side prefixes sender ids (bot.fields.CHANNEL_PREFIXES): ``line`` or ``web``."""
+    return channel_of_sender(tracker.sender_id)
 
 
 def is_typed_text(text: str) -> bool:
@@ -55,9 +56,7 @@ def decision_events(tracker: Tracker, decision: Decision) -> List[SlotSet]:
     text = tracker.latest_message.get("text") or ""
     events = [SlotSet("fields", merge(tracker.get_slot("fields"), decision.fields))]
     phrases = merge(tracker.get_slot("urgency_phrases"), decision.urgency_phrases)
-    levels = ("low", "medium", "high")
-    previous = tracker.get_slot("urgency") or "low"
-    level = max(previous, decision.urgency, key=levels.index)
+    level = higher_urgency(tracker.get_slot("urgency"), decision.urgency)
     events += [SlotSet("urgency", level), SlotSet("urgency_phrases", phrases)]
     if is_typed_text(text):
         events.append(SlotSet("worry_texts", merge(tracker.get_slot("worry_texts"), [text])))

@@ -8,6 +8,7 @@ from typing import Dict, List, Text
 from rasa_sdk import Action
 from rasa_sdk.events import SlotSet
 
+from actions import texts
 from actions.common import decision_events, directory, merge, note, reply_language, send
 from bot.replies import crisis_message, hotlines_message
 from bot.routing import Decision, decide
@@ -16,9 +17,6 @@ from bot.handoff_store import turn_key
 from bot.store import StoreError
 
 logger = logging.getLogger("soudan.actions")
-
-IN_FORM_CONTINUE = "落ち着いたら、さきほどの質問の続きに答えてください。やめるときは「やめる」と書いてください。"
-AFTER_HANDOFF = "このことは、受付番号「{ref}」の相談に「急ぎ」として書き加え、センターの職員に伝えます。"
 
 
 def raise_stored_case(ref: str, decision: Decision, tracker) -> bool:
@@ -39,11 +37,11 @@ def answer_crisis(dispatcher, tracker, decision: Decision) -> List[Dict]:
     if ref:
         try:
             if raise_stored_case(ref, decision, tracker):
-                dispatcher.utter_message(text=AFTER_HANDOFF.format(ref=ref))
+                dispatcher.utter_message(text=texts.AFTER_HANDOFF.format(ref=ref))
         except StoreError:
             logger.exception("danger after the reference number not written to the case")
     elif tracker.active_loop_name:
-        dispatcher.utter_message(text=IN_FORM_CONTINUE)
+        dispatcher.utter_message(text=texts.IN_FORM_CONTINUE)
     else:
         dispatcher.utter_message(response="utter_offer_continue")
     note(dispatcher, outcome="crisis", crisis_kinds=list(kinds))

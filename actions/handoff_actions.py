@@ -13,13 +13,15 @@ from typing import Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 
+from actions import texts
 from actions.common import channel_of, directory, is_typed_text, note as internal_note, send
 from actions.intake_actions import form_slot_values
 from bot.clock import now
 from bot.faq import answer as faq_answer, faq
+from bot.fields import SOGO
 from bot.hours import describe_hours
 from bot.intake import SKIPPED, consent_is_conditional, form, item_named
-from bot.replies import agency_card
+from bot.replies import agency_card, please_call_text
 from bot import handoff_store
 from bot.handoff_store import turn_key
 from bot.store import StoreError
@@ -27,23 +29,6 @@ from bot.summary import build_summary, read_back_text, redact
 from bot.textnorm import fold_kana
 
 logger = logging.getLogger("soudan.actions")
-
-FORM_INTRO = ("ありがとうございます。いくつか質問します。答えたくない質問は「スキップ」でとばせます。"
-              "前の質問にもどるときは「もどる」、途中でやめるときは「やめる」と書いてください。")
-CONSENT_AGAIN = "このことをふまえて、まとめをセンターに伝えてもよいですか。"
-CONSENT_BUTTONS = [{"title": "はい、伝えてください", "payload": "/affirm"},
-                   {"title": "いいえ、電話番号だけでいい", "payload": "/deny"}]
-WHICH_ITEM = "どこをなおしますか。"
-STOP_QUESTION = "ここでやめます。ここまでの内容を、センターに送りますか。"
-STOPPED = ("わかりました。ここでやめます。途中まで入力した内容は送っていません。\n"
-           "相談したくなったら、いつでも書いてください。電話でも相談できます：{name} {phone}")
-LINE_CONTACT_NEXT = ("センターの職員が内容を確認して、このLINEで連絡するよう調整します。"
-                     "連絡のために、このLINEのIDを暗号化して保存し、相談が終わったら消します。"
-                     "連絡がいらなくなったら「連絡をやめる」と書いてください。すぐに消します。"
-                     "急ぐときは、受付番号を伝えて電話してください。")
-NOT_SAVED = ("ごめんなさい。いま記録を保存できませんでした。受付番号はお出しできません。\n"
-             "お手数ですが、{name}に直接お電話ください：{phone}")
-
 
 def _summary(tracker: Tracker, consent: str, more_fields: List[str] = ()) -> dict:
     sogo = directory().agency("sogo")
@@ -113,11 +98,10 @@ class ActionConsentReply(Action):
         if is_typed_text(text) and (consent_is_conditional(text) or faq().question_topic(text) or unclear):
             return answer_conditional_consent(dispatcher, tracker)
         if intent == "affirm":
-            dispatcher.utter_message(text=FORM_INTRO)
+            dispatcher.utter_message(text=texts.FORM_INTRO)
             return [SlotSet("consent", "yes"), SlotSet("pending", None), SlotSet("form_failures", 0)]
-        sogo = directory().agency("sogo")
-        dispatcher.utter_message(text="わかりました。まとめは伝えません。ご自分で相談するときは、こちらに電話してください。")
-        send(dispatcher, agency_card(sogo, now()))
+        dispatcher.utter_message(text=texts.CONSENT_DECLINED)
+        send(dispatcher, agency_card(directory().agency(SOGO), now()))
         return [SlotSet("consent", "no"), SlotSet("pending", None)] + _save_without_consent(tracker, "同意なし", dispatcher)
 
 
@@ -133,7 +117,7 @@ def answer_conditional_consent(dispatcher, tracker: Tracker) -> List[Dict]:
     for topic in topics:
         for reply in faq_answer(topic, directory(), now(), tracker.get_slot("handoff_ref")):
             send(dispatcher, reply)
-    dispatcher.utter_message(text=CONSENT_AGAIN, buttons=CONSENT_BUTTONS)
+    dispatcher.utter_message(text=texts.CONSENT_AGAIN, buttons=texts.CONSENT_BUTTONS)
     return [SlotSet("consent", "conditional"), SlotSet("pending", "consent")]
 
 
@@ -145,10 +129,7 @@ class ActionReadBackSummary(Action):
 
     def run(self, dispatcher, tracker, domain):
         dispatcher.utter_message(
-            text=read_back_text(_summary(tracker, "yes")),
-            buttons=[{"title": "はい、送ります", "payload": "/affirm"},
-                     {"title": "なおしたいところがある", "payload": "/correct"},
-                     {"title": "送らない", "payload": "/deny"}])
+            text=read_back_text(_summary(tracker, "yes")), buttons=texts.READ_BACK_BUTTONS)
         return [SlotSet("pending", "confirm"), SlotSet("readback", None)]
 
 
@@ -178,11 +159,9 @@ class ActionReadBackReply(Action):
                        for s in answered_items(tracker)] or [{"title": form().question(s).label,
                                                              "payload": '/correct{"form_answer": "%s"}' % s}
                                                             for s in form().required(form_slot_values(tracker))]
-            dispatcher.utter_message(text=WHICH_ITEM, buttons=buttons)
+            dispatcher.utter_message(text=texts.WHICH_ITEM, buttons=buttons)
             return [SlotSet("readback", "which"), SlotSet("pending", "confirm")]
-        sogo = directory().agency("sogo")
-        dispatcher.utter_message(text=f"わかりました。内容はセンターに送りません。\n"
-                                      f"相談したいときは、こちらに電話してください：{sogo.name} {sogo.phone}")
+        dispatcher.utter_message(text=please_call_text(directory(), texts.NOT_SENT))
         return ([SlotSet("readback", "discard"), SlotSet("consent", "no"), SlotSet("pending", None)]
                 + _save_without_consent(tracker, "確認で送らないと答えた", dispatcher))
 
@@ -200,19 +179,17 @@ class ActionSaveHandoff(Action):
             ref = save_case(tracker, consent=True, note="同意あり・受付番号を伝えた")
         except Exception:  # any failure: never show a number that does not exist
             logger.exception("handoff not saved")
-            dispatcher.utter_message(text=NOT_SAVED.format(name=sogo.name, phone=sogo.phone))
+            dispatcher.utter_message(text=please_call_text(directory(), texts.NOT_SAVED))
             return [SlotSet("pending", None)]
         reachable = (tracker.get_slot("contact_method") in ("電話", "訪問")
                      and tracker.get_slot("contact_phone") not in (None, SKIPPED))
-        nxt = ("センターの職員が内容を確認して、ご希望の方法で連絡するよう調整します。"
-               "連絡がないときや急ぐときは、受付番号を伝えて電話してください。" if reachable else
-               "センターからは連絡先が分からないため、相談するときは受付番号を伝えて、電話するか窓口に来てください。")
+        nxt = texts.NEXT_REACHABLE if reachable else texts.NEXT_UNREACHABLE
         if tracker.get_slot("contact_method") == "LINE" and channel_of(tracker) == "line":
             # The LINE channel keeps this chat's id, encrypted, for this case (bot/web/line/followup.py).
             internal_note(dispatcher, line_contact_ref=ref)
-            nxt = LINE_CONTACT_NEXT
+            nxt = texts.NEXT_LINE_CONTACT
         dispatcher.utter_message(
-            text=f"受け付けました。受付番号は「{ref}」です。\n{nxt}\n"
+            text=texts.SAVED.format(ref=ref) + f"\n{nxt}\n"
                  f"{sogo.name}：{sogo.phone}\n{describe_hours(sogo, now())}")
         internal_note(dispatcher, outcome="handoff", consent=True)
         return [SlotSet("handoff_ref", ref), SlotSet("case_ref", ref), SlotSet("pending", None),
@@ -228,15 +205,13 @@ class ActionStop(Action):
 
     def run(self, dispatcher, tracker, domain):
         if tracker.get_slot("consent") == "yes" and answered_items(tracker) and not tracker.get_slot("handoff_ref"):
-            dispatcher.utter_message(text=STOP_QUESTION, buttons=[
-                {"title": "ここまでで送る", "payload": "/affirm"}, {"title": "送らずに終わる", "payload": "/deny"}])
+            dispatcher.utter_message(text=texts.STOP_QUESTION, buttons=texts.STOP_BUTTONS)
             return [SlotSet("pending", "stopped"), SlotSet("requested_slot", None)]
         return stop_now(dispatcher)
 
 
 def stop_now(dispatcher) -> List[Dict]:
-    sogo = directory().agency("sogo")
-    dispatcher.utter_message(text=STOPPED.format(name=sogo.name, phone=sogo.phone))
+    dispatcher.utter_message(text=please_call_text(directory(), texts.STOPPED))
     return [SlotSet(slot, None) for slot in form().slots + ("requested_slot",)] + [
         SlotSet("pending", None), SlotSet("form_failures", 0)]
 

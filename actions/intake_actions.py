@@ -15,29 +15,19 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import texts
 from actions.common import channel_of, directory, is_typed_text, merge, send
 from actions.easy_actions import switch_mode
 from bot.clock import now
 from bot.faq import answer as faq_answer, faq
 from bot.intake import (BACK, SEND_NOW, SKIP, SKIPPED, form, offered_extras, read_answer,
                          relation_from_consulter_answer)
+from bot.replies import please_call_text
 from bot.routing import EASY_MODE_INTENTS, decide
 from bot.textnorm import normalize_text
 
 logger = logging.getLogger("soudan.actions")
 
-RETRY = "ごめんなさい、うまく受け取れませんでした。ボタンから選ぶか、言葉で書いてください。答えたくないときは「スキップ」と書いてください。"
-PHONE_RETRY = {
-    "short": "電話番号のけたが足りないようです。もう一度たしかめて書いてください（例：090-0000-0000、0138-00-0000）。",
-    "long": "電話番号のけたが多いようです。もう一度たしかめて書いてください（例：090-0000-0000、0138-00-0000）。",
-    "no_zero": "電話番号は0から始まる形で書いてください（例：090-0000-0000、0138-00-0000）。",
-    "none": "電話番号が見つかりませんでした。数字で書いてください（例：090-0000-0000）。書かないときは「スキップ」と書いてください。",
-}
-GIVE_UP = ("うまく受け取れなかったので、この質問はとばします。やめるときは「やめる」と書いてください。"
-           "電話で話すこともできます：{name} {phone}")
-STORY_KEPT = "書いてくださったことは、そのまま相談の内容としてセンターに伝えます。"
-FIRST_QUESTION = "いまが最初の質問です。"
-NOT_YET = "あと少しだけ教えてください。「これで送る」は{number}問目から使えます。"
 MAX_FAILURES = 2
 
 
@@ -92,26 +82,26 @@ class ValidateHandoffForm(FormValidationAction):
         if answer.kind == BACK:
             previous = form().previous(slot, slots)
             if previous is None:
-                dispatcher.utter_message(text=FIRST_QUESTION)
+                dispatcher.utter_message(text=texts.FIRST_QUESTION)
                 return {slot: None}
             return {slot: None, previous: None, "form_failures": 0}
         if answer.kind == SEND_NOW:
             if form().number(slot, slots) < form().send_now_from:
-                dispatcher.utter_message(text=NOT_YET.format(number=form().send_now_from))
+                dispatcher.utter_message(text=texts.NOT_YET.format(number=form().send_now_from))
                 return {slot: None}
             remaining = [s for s in form().required(slots) if slots.get(s) in (None, "")]
             return dict({s: SKIPPED for s in remaining}, form_failures=0)
         if answer.kind == "story":
-            dispatcher.utter_message(text=STORY_KEPT)
+            dispatcher.utter_message(text=texts.STORY_KEPT)
             decision = decide(message, tracker.get_slot("fields") or [])
             return {slot: None, "worry_texts": merge(tracker.get_slot("worry_texts"), [text]),
                     "fields": merge(tracker.get_slot("fields"), decision.fields)}
         failures = int(tracker.get_slot("form_failures") or 0) + 1
         if failures >= MAX_FAILURES:
-            sogo = directory().agency("sogo")
-            dispatcher.utter_message(text=GIVE_UP.format(name=sogo.name, phone=sogo.phone))
+            dispatcher.utter_message(text=please_call_text(directory(), texts.GIVE_UP))
             return {slot: SKIPPED, "form_failures": 0}
-        dispatcher.utter_message(text=PHONE_RETRY.get(answer.note, RETRY) if slot == "contact_phone" else RETRY)
+        dispatcher.utter_message(text=texts.PHONE_RETRY.get(answer.note, texts.RETRY) if slot == "contact_phone"
+                                 else texts.RETRY)
         return {slot: None, "form_failures": failures}
 
 

@@ -7,6 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import texts
 from actions.common import decision_events, directory, is_typed_text, note, reply_language, send
 from actions.handoff_actions import add_to_case, answer_conditional_consent
 from bot.intake import consent_is_conditional
@@ -14,8 +15,9 @@ from bot.faq import HOURS, answer as faq_answer, faq
 from actions.crisis_actions import answer_crisis
 from bot.clock import now
 from bot.easy import easy_text
+from bot.domain_texts import worry_buttons
 from bot.replies import (agency_card, always_open_text, foreign_language_message, listening_line_text, topic_lines_text,
-                         out_of_scope_message)
+                         out_of_scope_message, please_call_text)
 from bot.hours import is_open
 from bot.language import EASY_JAPANESE, is_foreign
 from bot.lexicon import topic_lexicon
@@ -23,36 +25,6 @@ from bot.routing import decide
 from bot.textnorm import has_japanese, looks_unusable
 
 MAX_CLARIFY_ROUNDS = 2
-
-# Why 総合相談支援センター: said only as far as it is true (two fields found, an in-between
-# worry, or no field named).
-SOGO_EXPLANATIONS = {
-    "fields": ("いくつかの困りごとが重なっているようです。{name}は、介護・障がい・子ども・お金など、"
-               "分野をまたぐ相談を受けとめて、関係する窓口と一緒に支え方を考えるところです。"),
-    "between": ("{name}は、ひきこもりや孤立、ヤングケアラーなど、どこか一つの窓口には当てはまりにくい相談も受けとめて、"
-                "関係する窓口と一緒に支え方を考えるところです。"),
-    "unknown": ("どこに相談したらよいか分からないときは、{name}が受けとめます。お話をうかがって、合った窓口と"
-                "一緒に支え方を考えます。"),
-}
-DISTRESS_INTRO = "ここまで、ひとりでがんばってこられたのですね。書いてくださって、ありがとうございます。"
-NOT_IN_FORM = "いまは質問の途中ではありません。困っていることがあれば、自由に書いてください。"
-ADDED = "このことも、受付番号「{ref}」の相談に書き加えて、センターに伝えます。"
-CONSENT_BUTTONS = [{"title": "はい、伝えてください", "payload": "/affirm"},
-                   {"title": "いいえ、電話番号だけでいい", "payload": "/deny"}]
-CONSENT_QUESTION = ("よければ、ここでうかがったことをまとめて、センターに伝えます。まとめは、センターの職員が"
-                    "支援を考えるためだけに使います。あなたが「はい」と言わなければ、伝えません。\n伝えてもよいですか。")
-ANYTHING_ELSE = "ほかにも気になることはありますか。"
-
-ASK_WHO = {"text": "もう少し教えてください。どなたのことで困っていますか。",
-           "buttons": [{"title": "自分のこと", "payload": '/clarify_answer{"about": "self"}'},
-                       {"title": "家族のこと", "payload": '/clarify_answer{"about": "family"}'},
-                       {"title": "近所・知り合いのこと", "payload": '/clarify_answer{"about": "neighbour"}'}]}
-ASK_WHAT = {"text": "いちばん困っていることに近いものはどれですか。自由に書いても大丈夫です。",
-            "buttons": [{"title": "高齢・介護", "payload": "/worry_elderly"},
-                        {"title": "障がい・こころの病気", "payload": "/worry_disability"},
-                        {"title": "子ども・子育て・妊娠", "payload": "/worry_child"},
-                        {"title": "お金・仕事・借金", "payload": "/worry_poverty"},
-                        {"title": "うまく言えない・分からない", "payload": "/dont_know"}]}
 
 
 def sogo_messages(when, because: str = "unknown", easy: bool = False) -> List[dict]:
@@ -63,9 +35,9 @@ def sogo_messages(when, because: str = "unknown", easy: bool = False) -> List[di
                "buttons": [{"title": easy_text("consent_yes"), "payload": "/affirm"},
                            {"title": easy_text("consent_no"), "payload": "/deny"}]}
         return [card, ask]
-    explanation = SOGO_EXPLANATIONS.get(because, SOGO_EXPLANATIONS["unknown"]).format(name=sogo.name)
+    explanation = texts.SOGO_EXPLANATIONS.get(because, texts.SOGO_EXPLANATIONS["unknown"]).format(name=sogo.name)
     card = agency_card(sogo, when, intro=explanation)
-    ask = {"text": CONSENT_QUESTION, "buttons": CONSENT_BUTTONS}
+    ask = {"text": texts.CONSENT_QUESTION, "buttons": texts.CONSENT_BUTTONS}
     return [card, ask]
 
 
@@ -76,9 +48,8 @@ def single_agency_messages(slug: str, when, distress: bool = False, easy: bool =
         more = {"text": easy_text("anything_else"), "buttons": [{"title": easy_text("answer_yes"), "payload": "/affirm"},
                                                                 {"title": easy_text("answer_no"), "payload": "/deny"}]}
     else:
-        intro = (DISTRESS_INTRO + "\n" if distress else "") + "こちらの窓口が相談にのってくれます。"
-        more = {"text": ANYTHING_ELSE,
-                "buttons": [{"title": "ある", "payload": "/affirm"}, {"title": "ない", "payload": "/deny"}]}
+        intro = (texts.DISTRESS_INTRO + "\n" if distress else "") + texts.AGENCY_INTRO
+        more = {"text": texts.ANYTHING_ELSE, "buttons": texts.ANYTHING_ELSE_BUTTONS}
     messages = [agency_card(agency, when, intro=intro, easy=easy)]
     if not is_open(agency, when):
         messages.append({"text": always_open_text(directory())})
@@ -103,10 +74,9 @@ def added_to_case(dispatcher, tracker: Tracker, decision, text: str) -> List[Dic
     """A worry told after the reference number: into the same case, not a new one."""
     ref = add_to_case(tracker, decision.fields, text)
     if ref is None:
-        sogo = directory().agency("sogo")
-        dispatcher.utter_message(text=f"ごめんなさい。いま書き加えられませんでした。{sogo.name}に電話で伝えてください：{sogo.phone}")
+        dispatcher.utter_message(text=please_call_text(directory(), texts.NOT_ADDED))
         return []
-    dispatcher.utter_message(text=ADDED.format(ref=ref))
+    dispatcher.utter_message(text=texts.ADDED.format(ref=ref))
     return [SlotSet("pending", None)]
 
 
@@ -122,17 +92,17 @@ class ActionRouteWorry(Action):
         text = parse.get("text") or ""
         intent = (parse.get("intent") or {}).get("name")
         if intent == "nlu_fallback" and (looks_unusable(text) or not decision_possible(text)):
-            dispatcher.utter_message(response="utter_cannot_use")
+            dispatcher.utter_message(response="utter_cannot_use", buttons=worry_buttons())
             return []
         if intent == "inform" and not tracker.active_loop_name:
-            dispatcher.utter_message(text=NOT_IN_FORM)  # a form button or command after the form
+            dispatcher.utter_message(text=texts.NOT_IN_FORM)  # a form button or command after the form
             return []
         if tracker.get_slot("pending") == "consent" and is_typed_text(text) and consent_is_conditional(text):
             # 「匿名ならいいですよ」 read as a worry by the classifier: still an answer to the question.
             return answer_conditional_consent(dispatcher, tracker)
         if intent == "affirm" and tracker.get_slot("consent") == "no" and not tracker.get_slot("handoff_ref"):
             # 「いいえ」 then 「やっぱり伝えてほしい」: asked again; the same case is then completed.
-            dispatcher.utter_message(text=CONSENT_QUESTION, buttons=CONSENT_BUTTONS)
+            dispatcher.utter_message(text=texts.CONSENT_QUESTION, buttons=texts.CONSENT_BUTTONS)
             return [SlotSet("pending", "consent")]
         decision = decide(parse, tracker.get_slot("fields") or [])
         language = reply_language(tracker)
@@ -162,7 +132,7 @@ class ActionRouteWorry(Action):
             return events
         if route == "clarify":
             first = rounds == 0 and not tracker.get_slot("about")
-            send(dispatcher, (easy_ask_who() if easy else ASK_WHO) if first else ASK_WHAT)
+            send(dispatcher, (easy_ask_who() if easy else texts.ASK_WHO) if first else texts.ask_what())
             note(dispatcher, outcome="clarify")
             return events + [SlotSet("clarify_round", rounds + 1), SlotSet("pending", "clarify")]
         events += [SlotSet("route", route), SlotSet("route_reason", decision.reason),

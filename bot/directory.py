@@ -1,7 +1,12 @@
 """Load and validate the agency directory and the hotline list (the single source of truth).
 
-Both files live in ``directory/``. A missing phone, a malformed number, an unknown slug or a
-forbidden line (#7119, #9999) raises ``DirectoryError`` at start-up instead of leaving a gap.
+Both files live in ``directory/``. A missing phone, a malformed number, an unknown slug, a name
+the vocabulary (bot/fields.py) does not know or a forbidden line (#7119, #9999) raises
+``DirectoryError`` at start-up instead of leaving a gap.
+
+agencies.yml is the home of the agencies and of which main field each takes first (``fields:``,
+read here into ``Directory.field_route``); hotlines.yml is the home of the kinds of danger
+(``crisis_kinds``): the danger lexicon may only name those.
 """
 from __future__ import annotations
 
@@ -16,11 +21,11 @@ from typing import Dict, List, Optional, Tuple
 import yaml
 
 from bot import PROJECT_ROOT
+from bot.fields import ALL_FIELDS, MAIN_FIELDS, REQUIRED_CRISIS_KINDS, SOGO, WEEKDAYS, check_names
 
 DIRECTORY_DIR = Path(os.environ.get("SOUDAN_DIRECTORY_DIR", PROJECT_ROOT / "directory"))
 
-REQUIRED_SLUGS = ("sogo", "city", "kakehashi", "pastel", "kodomo", "seikatsu")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+REQUIRED_SLUGS = (SOGO,)  # the only agency the code names; the others come with the fields they take
 FORBIDDEN_NUMBERS = {"#7119", "#9999", "0570-046-556"}
 
 _SHORT_NUMBER = re.compile(r"^(1[0-9]{2}|#[0-9]{4})$")
@@ -152,9 +157,21 @@ class Directory:
     listening_line: str = "yorisoi"
     foreign_headings: Dict[str, str] = field(default_factory=dict)
     foreign_lines: Tuple[str, ...] = ()
+    after_hours_lines: Tuple[str, ...] = ()
 
     def agency(self, slug: str) -> Agency:
         return self.agencies[slug]
+
+    @property
+    def field_route(self) -> Dict[str, str]:
+        """Main field -> the agency that takes it first (``fields:`` in agencies.yml)."""
+        return {f: a.slug for a in self.agencies.values() for f in a.fields}
+
+    @property
+    def routes(self) -> Tuple[str, ...]:
+        """Every route a worry can take: the field agencies, sogo, emergency, out_of_scope."""
+        from bot.fields import EMERGENCY, OUT_OF_SCOPE
+        return tuple(dict.fromkeys(list(self.field_route.values()) + [SOGO, EMERGENCY, OUT_OF_SCOPE]))
 
     def crisis_kind(self, kind: str) -> CrisisKind:
         return self.crisis_kinds.get(kind) or self.crisis_kinds["general"]
@@ -210,9 +227,9 @@ def _real_month_day(value: str) -> bool:
 def _parse_hours(raw: object, where: str) -> Hours:
     if not isinstance(raw, dict):
         raise DirectoryError(f"{where}: 'hours' missing")
-    days = tuple(_require(raw, "weekdays", where))
-    if not days or any(d not in WEEKDAYS for d in days):
-        raise DirectoryError(f"{where}: bad weekdays {days!r}")
+    days = check_names(_require(raw, "weekdays", where), WEEKDAYS, where, "weekdays", DirectoryError)
+    if not days:
+        raise DirectoryError(f"{where}: no weekdays")
     opening, closing = _require(raw, "open", where), _require(raw, "close", where)
     if not (_TIME.match(opening) and _TIME.match(closing) and opening < closing):
         raise DirectoryError(f"{where}: bad hours {opening!r}-{closing!r}")
@@ -240,7 +257,7 @@ def parse_agencies(data: dict) -> Tuple[Dict[str, Agency], CityHall]:
             slug=slug,
             name=_require(raw, "name", where),
             short_name=raw.get("short_name") or raw["name"],
-            fields=tuple(_require(raw, "fields", where)),
+            fields=check_names(raw.get("fields") or (), ALL_FIELDS, where, "fields", DirectoryError),
             helps_with=_require(raw, "helps_with", where),
             address=_require(raw, "address", where),
             phone=check_phone_number(raw.get("phone"), where),
@@ -252,6 +269,16 @@ def parse_agencies(data: dict) -> Tuple[Dict[str, Agency], CityHall]:
     missing = [s for s in REQUIRED_SLUGS if s not in agencies]
     if missing:
         raise DirectoryError(f"agencies.yml: missing agencies {missing}")
+    for main in MAIN_FIELDS:  # each main field goes to exactly one agency
+        takers = [a.slug for a in agencies.values() if main in a.fields]
+        if len(takers) != 1:
+            raise DirectoryError(f"agencies.yml: field {main!r} must be in the 'fields' of exactly one "
+                                 f"agency, found {takers or 'none'}")
+    for a in agencies.values():
+        between = [f for f in a.fields if f not in MAIN_FIELDS]
+        if between:
+            raise DirectoryError(f"agencies.yml/{a.slug}: {between} are in-between fields; they go to "
+                                 f"{SOGO} (list only main fields {list(MAIN_FIELDS)})")
     hall = _require(data, "city_hall", "agencies.yml")
     city_hall = CityHall(
         name=_require(hall, "name", "city_hall"),
@@ -305,8 +332,9 @@ def _check_ref(ref: str, hotlines: Dict[str, Hotline], agencies: Dict[str, Agenc
 
 
 def parse_crisis_kinds(raw: dict, hotlines: Dict[str, Hotline], agencies: Dict[str, Agency]) -> Dict[str, CrisisKind]:
-    if "general" not in raw:
-        raise DirectoryError("hotlines.yml: crisis_kinds.general missing")
+    missing = [k for k in REQUIRED_CRISIS_KINDS if k not in raw]
+    if missing:
+        raise DirectoryError(f"hotlines.yml: crisis_kinds {missing} missing (bot/danger.py names them)")
     kinds: Dict[str, CrisisKind] = {}
     for kind, entry in raw.items():
         where = f"hotlines.yml/crisis_kinds.{kind}"
@@ -348,10 +376,14 @@ def load_directory(directory_dir: Path = DIRECTORY_DIR) -> Directory:
     foreign_lines = tuple(hotlines_raw.get("foreign_lines") or ())
     for ref in foreign_lines:
         _check_ref(ref, hotlines, agencies, "hotlines.yml/foreign_lines")
+    after_hours = tuple(_require(hotlines_raw, "after_hours_lines", "hotlines.yml"))
+    for ref in after_hours:
+        _check_ref(ref, hotlines, agencies, "hotlines.yml/after_hours_lines")
     headings = {lang: fill_numbers(text, hotlines, f"hotlines.yml/foreign_headings.{lang}")
                 for lang, text in (hotlines_raw.get("foreign_headings") or {}).items()}
     return Directory(agencies, hotlines, kinds, city_hall, list_unconfirmed(agencies, city_hall),
-                     listening_line=listening, foreign_headings=headings, foreign_lines=foreign_lines)
+                     listening_line=listening, foreign_headings=headings, foreign_lines=foreign_lines,
+                     after_hours_lines=after_hours)
 
 
 @lru_cache(maxsize=1)

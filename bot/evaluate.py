@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from bot import PROJECT_ROOT
-from bot.fields import ROUTES
+from bot.directory import get_directory
 from bot.routing import DEFAULT, Thresholds, decide
 
 MODEL = PROJECT_ROOT / "models" / "soudan.tar.gz"
@@ -50,7 +50,7 @@ def load_items(path: Path) -> List[dict]:
             item["route"] = "emergency"
         if item.get("route") == "none":
             item["route"] = None
-        if item.get("route") is not None and item["route"] not in ROUTES:
+        if item.get("route") is not None and item["route"] not in get_directory().routes:
             raise ValueError(f"{path}:{number}: unknown route {item['route']!r}")
         items.append(item)
     return items

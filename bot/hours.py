@@ -5,9 +5,8 @@ from datetime import date, datetime, timedelta
 
 from bot.calendar_jp import is_national_holiday
 from bot.clock import JST
-from bot.directory import Agency, WEEKDAYS
-
-DAY_NAMES = {"mon": "月", "tue": "火", "wed": "水", "thu": "木", "fri": "金", "sat": "土", "sun": "日"}
+from bot.directory import Agency
+from bot.fields import WEEKDAY_LABELS as DAY_NAMES, WEEKDAYS
 
 
 def _hhmm(value: str) -> str:

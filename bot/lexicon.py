@@ -241,8 +241,27 @@ def _drop_contained(matches: List[Match]) -> List[Match]:
     return sorted(kept, key=lambda m: (m.start, m.label))
 
 
-def load_lexicon_file(name: str) -> dict:
-    return yaml.safe_load((LEXICON_DIR / name).read_text(encoding="utf-8")) or {}
+def load_lexicon_file(name: str, lexicon_dir: Path = None) -> dict:
+    """A lexicon file, its labels checked against the vocabulary (bot/fields.py) and the kinds of
+    danger of directory/hotlines.yml: an unknown label stops the start (VocabularyError)."""
+    data = yaml.safe_load((Path(lexicon_dir or LEXICON_DIR) / name).read_text(encoding="utf-8")) or {}
+    check_lexicon_labels(name, data)
+    return data
+
+
+def check_lexicon_labels(name: str, data: dict) -> None:
+    from bot.fields import ALL_FIELDS, CHILD_CONTEXT, URGENCY_LEVELS, check_names
+    if name == "crisis.yml":
+        from bot.directory import get_directory
+        check_names(data.get("kinds") or {}, get_directory().crisis_kinds, "lexicons/crisis.yml/kinds",
+                    "kinds of danger (crisis_kinds in directory/hotlines.yml)")
+    elif name == "fields.yml":
+        check_names(data.get("fields") or {}, ALL_FIELDS + (CHILD_CONTEXT,), "lexicons/fields.yml/fields", "fields")
+        check_names(data.get("urgency") or {}, URGENCY_LEVELS, "lexicons/fields.yml/urgency", "urgency levels")
+        from bot.directory import get_directory
+        tags = sorted({k for h in get_directory().hotlines.values() for k in h.kinds})
+        check_names(data.get("topics") or {}, tags, "lexicons/fields.yml/topics",
+                    "topics (a topic names the 'kinds' of hotlines in directory/hotlines.yml)")
 
 
 @lru_cache(maxsize=1)

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Iterable, List, Optional
 
 from bot.directory import Agency, Directory
+from bot.fields import SOGO
 from bot.easy import easy_text
 from bot.hours import describe_hours, is_open, next_opening_words, weekly_hours_text
 
@@ -111,8 +112,7 @@ def hotlines_message(directory: Directory, intro: str = "緊急のときや、�
 
 def always_open_text(directory: Directory) -> str:
     """Short list of 24-hour lines, for answers given outside office hours."""
-    lines = [h.as_dict() for h in directory.always_open_lines() if "suicide" in h.kinds or "violence" in h.kinds
-             or "child_abuse" in h.kinds or "lifeline" in h.kinds]
+    lines = [_line_entry(entry) for entry in directory.resolve(directory.after_hours_lines)]
     return "夜間や休日で急ぐときは、24時間の窓口があります。\n" + _lines_text(lines)
 
 
@@ -138,15 +138,41 @@ def foreign_language_message(directory: Directory, language: Optional[str] = Non
                                      "text": text}}
 
 
+def please_call_text(directory: Directory, before: str = "") -> str:
+    """「（before）北斗市総合相談支援センター（電話：…）にお電話ください。」: the one way a resident is
+    told to call when the assistant cannot go further (name and number from agencies.yml)."""
+    sogo = directory.agency(SOGO)
+    return f"{before}{sogo.name}（電話：{sogo.phone}）にお電話ください。"
+
+
 def service_unavailable_text(directory: Directory, crisis_kinds: Optional[Iterable[str]] = None) -> str:
     """What the web side says when the assistant cannot answer: always a number to call."""
-    sogo = directory.agency("sogo")
-    text = (f"ごめんなさい。いま案内の仕組みがうまく動いていません。\n"
-            f"お急ぎの相談は、{sogo.name}（電話：{sogo.phone}）にお電話ください。\n"
-            "命に関わるときは、{police}番（警察）・{fire_ambulance}番（救急）へ。".format(**directory.emergency_numbers()))
+    text = (please_call_text(directory, "ごめんなさい。いま案内の仕組みがうまく動いていません。\nお急ぎの相談は、") + "\n"
+            + "命に関わるときは、{police}番（警察）・{fire_ambulance}番（救急）へ。".format(**directory.emergency_numbers()))
     if crisis_kinds:
         text = crisis_message(directory, crisis_kinds)["text"] + "\n\n" + text
     return text
+
+
+def unavailable_messages(directory: Directory, text: str = "") -> List[dict]:
+    """The answer when the assistant cannot answer, for every channel: the crisis answer first when
+    the resident's words show danger (bot.danger, without the assistant), then a number to call."""
+    from bot.danger import detect
+    kinds = detect(text, kind_order=directory.kind_order).kinds if text else []
+    return ([crisis_message(directory, kinds)] if kinds else []) + [{"text": service_unavailable_text(directory)}]
+
+
+def rate_limited_text(directory: Directory) -> str:
+    return please_call_text(directory, "短い時間にたくさん送られました。少し待ってから、もう一度送ってください。"
+                                       "お急ぎのときは、")
+
+
+def emergency_lines_message(directory: Directory, heading: str) -> dict:
+    """``heading``, then the lines of the general crisis answer (110, 119, ...), as a hotlines
+    message (channels show call buttons)."""
+    lines = [_line_entry(entry) for entry in directory.crisis_lines("general")]
+    text = heading + "\n" + _lines_text(lines)
+    return {"text": text, "custom": {"type": "hotlines", "heading": heading, "lines": lines, "text": text}}
 
 
 

@@ -20,7 +20,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from bot.fields import BETWEEN_FIELDS, FIELD_LABELS, FIELD_ROUTE, MAIN_FIELDS, WEAK_BETWEEN_FIELDS, WORRY_INTENT_FIELD
+from bot.directory import get_directory
+from bot.fields import BETWEEN_FIELDS, CHILD_CONTEXT, FIELD_LABELS, MAIN_FIELDS, WEAK_BETWEEN_FIELDS, WORRY_INTENT_FIELD
 from bot.easy import TO_EASY, TO_PLAIN, switch_of
 from bot.intake import command_of
 from bot.language import detect_language, is_foreign
@@ -142,6 +143,11 @@ class Decision:
     distress: bool = False
 
 
+def _field_route() -> Dict[str, str]:
+    """Main field -> agency, from directory/agencies.yml (its one home)."""
+    return get_directory().field_route
+
+
 def _entities(parse: dict, name: str) -> List[dict]:
     return [e for e in parse.get("entities") or [] if e.get("entity") == name]
 
@@ -167,8 +173,8 @@ def _model_intent(parse: dict) -> Tuple[str, float]:
 def _lexicon_fields(found: List[str]) -> List[str]:
     """Fields from lexicon labels. ``child_context`` (a child's age or school stage) counts as
     ``child`` unless the worry is the child's disability: ぱすてる serves 障がい児 alone."""
-    fields = [f for f in found if f != "child_context"]
-    if "child_context" in found and "child" not in fields and "disability" not in fields:
+    fields = [f for f in found if f != CHILD_CONTEXT]
+    if CHILD_CONTEXT in found and "child" not in fields and "disability" not in fields:
         fields.append("child")
     return fields
 
@@ -247,6 +253,7 @@ def decide(parse: dict, previous_fields: Iterable[str] = (), limits: Thresholds 
     dont_know = model_intent == "dont_know" and not main_fields and not between
 
     sogo_because = ""
+    field_route = _field_route()
     if crisis_kinds:
         route = "emergency"
         reason = "危険のサイン: " + ("、".join(crisis_phrases) or "分類モデルが危険と判定")
@@ -254,7 +261,7 @@ def decide(parse: dict, previous_fields: Iterable[str] = (), limits: Thresholds 
         route = "out_of_scope"
         reason = "市の手続きなどの質問（福祉の相談ではない）"
     elif owner:
-        route = FIELD_ROUTE[owner]
+        route = field_route[owner]
         reason = "1つの分野が相談の中心: " + FIELD_LABELS[owner]
     elif strong_between or (between and not main_fields):
         route, sogo_because = "sogo", "between"
@@ -268,7 +275,7 @@ def decide(parse: dict, previous_fields: Iterable[str] = (), limits: Thresholds 
         route, sogo_because = "sogo", "fields" if runner_up else "unknown"
         reason = "複合的な相談（分類モデル）: " + "、".join(FIELD_LABELS[f] for f in all_fields if f in FIELD_LABELS)
     elif main_fields:
-        route = FIELD_ROUTE[main_fields[0]]
+        route = field_route[main_fields[0]]
         reason = "1つの分野: " + FIELD_LABELS[main_fields[0]]
     elif complex_intent or dont_know:
         route, sogo_because = "sogo", "unknown"
@@ -291,8 +298,8 @@ def decide(parse: dict, previous_fields: Iterable[str] = (), limits: Thresholds 
         urgency, urgency_phrases = "low", []
     distress = bool(_entities(parse, "distress")) and not crisis_kinds
     main_field = (new_fields or all_fields or [None])[0]
-    if route in FIELD_ROUTE.values():
-        main_field = next(f for f, r in FIELD_ROUTE.items() if r == route)
+    if route in field_route.values():
+        main_field = next(f for f, r in field_route.items() if r == route)
     return Decision(route=route, fields=all_fields, main_field=main_field if all_fields else None,
                     crisis_kinds=crisis_kinds, crisis_phrases=crisis_phrases, urgency=urgency,
                     urgency_phrases=urgency_phrases, reason=reason, intent=intent, sogo_because=sogo_because,

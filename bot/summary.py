@@ -9,7 +9,8 @@ import re
 from datetime import datetime
 from typing import Iterable, List, Optional
 
-from bot.fields import CONSENT_LABELS, FIELD_LABELS, FIELD_ROUTE, URGENCY_LABELS
+from bot.directory import get_directory
+from bot.fields import CONSENT_LABELS, FIELD_LABELS, SOGO, URGENCY_LABELS
 from bot.intake import SKIPPED
 
 
@@ -28,9 +29,7 @@ def _answer(value: Optional[str]) -> Optional[str]:
 
 def suggested_agency(route: str) -> str:
     """Where the case goes: 総合相談支援センター for complex cases, else the field's agency."""
-    if route in FIELD_ROUTE.values():
-        return route
-    return "sogo"
+    return route if route in get_directory().field_route.values() else SOGO
 
 
 def build_summary(

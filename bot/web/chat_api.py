@@ -10,10 +10,10 @@ from flask import Blueprint, current_app, jsonify, render_template, request, sen
 
 from bot import PROJECT_ROOT
 
-from bot.danger import detect
-from bot.replies import service_unavailable_text
+from bot.fields import CHANNEL_PREFIXES, SOGO
+from bot.replies import rate_limited_text, unavailable_messages
 from bot.inputtext import clean_text
-from bot.web import json_error, outcomes
+from bot.web import json_error, outcomes, texts
 from bot.web.rasa_client import RasaUnavailable
 
 logger = logging.getLogger("soudan.web")
@@ -21,6 +21,7 @@ bp = Blueprint("chat", __name__)
 
 WIDGET_DIR = PROJECT_ROOT / "web_widget"
 SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+WEB_PREFIX = CHANNEL_PREFIXES["web"]
 
 
 def parse_chat_request() -> Tuple[Optional[Tuple[str, str]], Optional[tuple]]:
@@ -31,33 +32,31 @@ def parse_chat_request() -> Tuple[Optional[Tuple[str, str]], Optional[tuple]]:
     except RecursionError:  # absurdly deep JSON
         data = None
     if not isinstance(data, dict):
-        return None, json_error(400, "bad_json", "送信の形式が正しくありません。ページを読み込み直してください。")
+        return None, json_error(400, "bad_json", texts.BAD_JSON)
     sender, message = data.get("sender"), data.get("message")
     if not isinstance(sender, str) or not SENDER_PATTERN.match(sender):
-        return None, json_error(400, "bad_sender", "会話の番号が正しくありません。ページを読み込み直してください。")
+        return None, json_error(400, "bad_sender", texts.BAD_SENDER)
     if not isinstance(message, str):
-        return None, json_error(400, "bad_message", "メッセージは文字で送ってください。")
+        return None, json_error(400, "bad_message", texts.NOT_TEXT)
     # Invisible characters from copied text are removed (emoji sequences stay whole); only
     # characters no text can contain (control characters, lone surrogates) are refused.
     cleaned = clean_text(message)
     if cleaned.refused:
-        return None, json_error(400, "control_characters", "送れない文字が含まれています。文字だけで書いてください。")
+        return None, json_error(400, "control_characters", texts.CONTROL_CHARACTERS)
     message = cleaned.text
     if not message.strip():
-        return None, json_error(400, "empty_message", "メッセージが空です。困っていることを書いてください。")
+        return None, json_error(400, "empty_message", texts.EMPTY)
     if len(message) > settings.max_message_chars:
-        return None, json_error(400, "too_long", f"メッセージが長すぎます。{settings.max_message_chars}文字以内で、"
-                                            "いくつかに分けて送ってください。")
+        return None, json_error(400, "too_long", texts.too_long_text(settings.max_message_chars))
     return (sender, message), None
 
 
 def unavailable_response(message: str):
     """503 that still gives a number to call (and the crisis lines when the text needs them)."""
     directory = current_app.config["DIRECTORY"]
-    kinds = detect(message, kind_order=directory.kind_order).kinds if message else []
-    sogo = directory.agency("sogo")
-    return json_error(503, "unavailable", service_unavailable_text(directory, kinds),
-                 phone=sogo.phone, tel=sogo.tel)
+    sogo = directory.agency(SOGO)
+    text = "\n\n".join(m["text"] for m in unavailable_messages(directory, message))
+    return json_error(503, "unavailable", text, phone=sogo.phone, tel=sogo.tel)
 
 
 @bp.post("/api/chat")
@@ -69,15 +68,15 @@ def chat():
     sender, message = parsed
     limits = current_app.config["RATE_LIMITERS"]
     if not limits["session"].allow(sender) or not limits["ip"].allow(request.remote_addr or "-"):
-        sogo = current_app.config["DIRECTORY"].agency("sogo")
-        return json_error(429, "rate_limited", "短い時間にたくさん送られました。少し待ってから、もう一度送ってください。"
-                     f"お急ぎのときは{sogo.name}（電話：{sogo.phone}）へ。", phone=sogo.phone, tel=sogo.tel)
+        directory = current_app.config["DIRECTORY"]
+        sogo = directory.agency(SOGO)
+        return json_error(429, "rate_limited", rate_limited_text(directory), phone=sogo.phone, tel=sogo.tel)
     try:
-        messages, notes = current_app.config["RASA"].send_with_notes("web-" + sender, message)
+        messages, notes = current_app.config["RASA"].send_with_notes(WEB_PREFIX + sender, message)
     except RasaUnavailable as exc:
         logger.warning("chat unavailable: %s", exc)
         return unavailable_response(message)
-    outcomes.record("web", "web-" + sender, notes)
+    outcomes.record("web", WEB_PREFIX + sender, notes)
     logger.info("chat ok: %d messages in %.0f ms", len(messages), (time.monotonic() - started) * 1000)
     return jsonify(messages)
 

@@ -26,12 +26,13 @@ from flask import Flask, current_app, jsonify, request
 
 from bot import store
 from bot.clock import now
+from bot.fields import URGENCY_LEVELS
 from bot.store import StoreError
 
 logger = logging.getLogger("soudan.web")
 
 SECRET_HEADER = "X-Handoff-Store-Secret"
-URGENCIES = ("low", "medium", "high")
+URGENCIES = URGENCY_LEVELS
 
 
 def _error(status: int, code: str, message: str):

@@ -288,3 +288,22 @@ def test_a_worry_without_a_scam_gets_no_consumer_line():
     consumer = next(h for h in get_directory().hotlines.values() if "consumer" in h.kinds)
     messages, _ = run(ActionRouteWorry(), tracker("母の物忘れがひどくなりました", "worry_elderly"))
     assert all(consumer.name not in (m.get("text") or "") for m in messages)
+
+
+def test_the_worry_question_and_cannot_use_show_the_greetings_category_buttons():
+    """One list of categories (domain.yml utter_greet): the second clarifying question and the
+    answer to unusable text show its worry buttons, with the same titles."""
+    from bot.domain_texts import category_buttons
+    worry = [b for b in category_buttons() if b["payload"] not in ("/emergency_info", "/easy_on")]
+    messages, _ = run(ActionRouteWorry(), tracker("うーん", "vague", slots={"clarify_round": 1, "about": "self"}))
+    assert "いちばん困っていること" in messages[0]["text"] and messages[0]["buttons"] == worry
+    assert any(b["title"] == "障がい・こころの病気のこと" for b in worry)
+    messages, _ = run(ActionRouteWorry(), tracker("？？？", "nlu_fallback"))
+    assert messages[0]["response"] == "utter_cannot_use" and messages[0]["buttons"] == worry
+
+
+def test_stopping_gives_the_centres_number_in_the_one_please_call_sentence():
+    from actions.handoff_actions import ActionStop
+    sogo = get_directory().agency("sogo")
+    messages, _ = run(ActionStop(), tracker("やめる", "stop"))
+    assert messages[-1]["text"].endswith(f"{sogo.name}（電話：{sogo.phone}）にお電話ください。")

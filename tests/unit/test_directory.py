@@ -50,7 +50,11 @@ def test_missing_phone_is_an_error_not_a_gap():
 def test_missing_agency_is_an_error():
     data = copy.deepcopy(raw("agencies.yml"))
     data["agencies"] = [a for a in data["agencies"] if a["slug"] != "pastel"]
-    with pytest.raises(DirectoryError, match="pastel"):
+    with pytest.raises(DirectoryError, match="'disability' must be in the 'fields' of exactly one agency"):
+        parse_agencies(data)  # the field ぱすてる takes would go nowhere
+    data = copy.deepcopy(raw("agencies.yml"))
+    data["agencies"] = [a for a in data["agencies"] if a["slug"] != "sogo"]
+    with pytest.raises(DirectoryError, match="sogo"):
         parse_agencies(data)
 
 

@@ -17,8 +17,7 @@ from linebot.v3.messaging import ApiClient, Configuration, MessagingApi, ReplyMe
 from linebot.v3.messaging.exceptions import ApiException
 from pydantic.v1 import ValidationError as PydanticValidationError
 
-from bot.danger import detect
-from bot.replies import crisis_message, service_unavailable_text
+from bot.replies import service_unavailable_text, unavailable_messages
 from bot.inputtext import clean_text
 from bot.web.line import copy
 from bot.web.line.dedup import TtlSet
@@ -207,9 +206,7 @@ class LineChannel:
 
     def unavailable(self, text: str = "") -> List[dict]:
         """Always a number to call; the crisis lines first when the words need them."""
-        kinds = detect(text, kind_order=self.directory.kind_order).kinds if text else []
-        messages = [crisis_message(self.directory, kinds)] if kinds else []
-        return messages + [{"text": service_unavailable_text(self.directory)}]
+        return unavailable_messages(self.directory, text)
 
     def answer_text(self, sender: Optional[str], text, stale: bool, typed: bool = True,
                     user_id: Optional[str] = None) -> List[dict]:

@@ -1,7 +1,11 @@
-"""What the LINE channel itself says (everything else comes from Rasa and bot.replies)."""
+"""What the LINE channel itself says (everything else comes from Rasa, bot.replies and, for
+texts both channels say, bot/web/texts.py)."""
 from __future__ import annotations
 
 from bot.directory import Directory
+from bot.domain_texts import category_buttons
+from bot.replies import emergency_lines_message
+from bot.web.texts import EMPTY, too_long_text  # noqa: F401 (LINE's answers to refused input)
 
 ONE_TO_ONE_NOTICE = (
     "ご相談は、1対1のトークでお受けしています。相談の内容を守るため、グループやトークルームでは"
@@ -19,17 +23,8 @@ _NOT_READABLE = {
 }
 _PLEASE_WRITE = "困っていることを、ことばで書いてください。書くのが難しいときは、下のボタンから選べます。"
 
-# The same categories as the greeting's buttons (domain.yml utter_greet); a test checks that
-# every payload is still an intent of the domain.
-CATEGORY_BUTTONS = [
-    {"title": "高齢・介護のこと", "payload": "/worry_elderly"},
-    {"title": "障がいのこと", "payload": "/worry_disability"},
-    {"title": "子ども・子育てのこと", "payload": "/worry_child"},
-    {"title": "お金・仕事・借金のこと", "payload": "/worry_poverty"},
-    {"title": "どこに相談したらいいか分からない", "payload": "/dont_know"},
-    {"title": "緊急のとき", "payload": "/emergency_info"},
-    {"title": "やさしい にほんご", "payload": "/easy_on"},
-]
+# The greeting's buttons, read from domain.yml utter_greet (their one home).
+CATEGORY_BUTTONS = category_buttons()
 
 FOLLOW_FALLBACK_GREETING = "友だち追加ありがとうございます。北斗市の「困りごと相談の案内」です。"
 
@@ -45,20 +40,10 @@ def not_readable_text(message_type: str) -> str:
     return head + "\n" + _PLEASE_WRITE
 
 
-def too_long_text(max_chars: int) -> str:
-    return f"メッセージが長すぎます。{max_chars}文字以内で、いくつかに分けて送ってください。"
-
-
 def empty_text() -> str:
-    return "メッセージが空です。困っていることを、ことばで書いてください。"
+    return EMPTY
 
 
 def line_notice_message(directory: Directory) -> dict:
     """Anonymity on LINE plus the emergency lines (as a hotlines message, shown with call buttons)."""
-    lines = []
-    for entry in directory.crisis_lines("general"):
-        item = entry.as_dict() if hasattr(entry, "as_dict") else None
-        if item:
-            lines.append(item)
-    text = LINE_NOTICE_HEADING + "\n" + "\n".join(f"・{l['name']}：{l['number']}（{l['hours']}）" for l in lines)
-    return {"text": text, "custom": {"type": "hotlines", "heading": LINE_NOTICE_HEADING, "lines": lines, "text": text}}
+    return emergency_lines_message(directory, LINE_NOTICE_HEADING)

@@ -10,7 +10,9 @@ import base64
 import hashlib
 import hmac
 
-SENDER_PREFIX = "line-"  # the bot derives channel "line" from this prefix (actions.common.channel_of)
+from bot.fields import CHANNEL_PREFIXES
+
+SENDER_PREFIX = CHANNEL_PREFIXES["line"]  # the bot reads the channel back from it (bot.fields.channel_of_sender)
 PSEUDONYM_HEX_CHARS = 32
 
 
