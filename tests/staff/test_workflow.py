@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from bot.web.staff import retention
+from bot.web.staff.queries import default_days
 from tests.staff.conftest import ADMIN, STAFF, audit_rows, csrf_token, login, make_handoff
 
 
@@ -163,7 +163,12 @@ def test_audit_log_records_views_and_is_readable_by_admins(as_admin, db):
     assert "一覧を表示" not in page.split("<tbody>")[1]
 
 
-def test_retention_removes_text_but_keeps_counts(client, accounts, db, clock, capsys):
+def purge(app, *args):
+    """``flask --app bot.web staff purge`` through the app's CLI runner."""
+    return app.test_cli_runner().invoke(args=["staff", "purge", *args])
+
+
+def test_retention_removes_text_but_keeps_counts(app, client, accounts, db, clock):
     old = make_handoff(db, text="一年以上前の相談内容", fields=["poverty"])
     old_no_consent = make_handoff(db, consent=False, fields=["child"])
     clock.advance(days=300)
@@ -174,11 +179,11 @@ def test_retention_removes_text_but_keeps_counts(client, accounts, db, clock, ca
     counts_before = as_admin.get("/staff/stats?weeks=104").get_data(as_text=True).split('id="table-field"')[1]
     total_before = next(iter(db.query("SELECT count(*) AS n FROM handoffs")))["n"]
 
-    assert retention.main(["--days", "365", "--dry-run"]) == 0
-    assert "would remove residents' words from 1 handoff" in capsys.readouterr().out
+    result = purge(app, "--days", "365", "--dry-run")
+    assert result.exit_code == 0 and "would remove residents' words from 1 handoff" in result.stdout
     assert status_of(db, old)["resident_text"] == "一年以上前の相談内容"
-    assert retention.main(["--days", "365"]) == 0
-    assert "removed residents' words from 1 handoff" in capsys.readouterr().out
+    result = purge(app, "--days", "365")
+    assert result.exit_code == 0 and "removed residents' words from 1 handoff" in result.stdout
 
     purged = status_of(db, old)
     assert purged["resident_text"] is None and purged["text_purged_at"]
@@ -197,19 +202,19 @@ def test_retention_removes_text_but_keeps_counts(client, accounts, db, clock, ca
     page = as_admin.get(f"/staff/h/{old}").get_data(as_text=True)
     assert "一年以上前の相談内容" not in page and "保存期間を過ぎたため削除しました" in page
     # Running again changes nothing.
-    assert retention.main(["--days", "365"]) == 0
-    assert "from 0 handoff" in capsys.readouterr().out
+    result = purge(app, "--days", "365")
+    assert result.exit_code == 0 and "from 0 handoff" in result.stdout
 
 
-def test_retention_days_from_environment(monkeypatch, db, clock):
+def test_retention_days_from_environment(app, monkeypatch, db, clock):
     ref = make_handoff(db, text="三十日前")
     clock.advance(days=31)
     monkeypatch.setenv("RETENTION_DAYS", "30")
-    assert retention.default_days() == 30
-    assert retention.main([]) == 0
+    assert default_days() == 30
+    assert purge(app).exit_code == 0
     assert status_of(db, ref)["resident_text"] is None
     monkeypatch.setenv("RETENTION_DAYS", "soon")
-    assert retention.default_days() == 365
+    assert default_days() == 365
 
 
 def test_purge_from_the_admin_page(client, accounts, db, clock):
