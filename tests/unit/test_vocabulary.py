@@ -137,3 +137,22 @@ def test_category_buttons_have_one_home_and_name_intents(tmp_path):
     broken.write_text(yaml.safe_dump(domain, allow_unicode=True), encoding="utf-8")
     with pytest.raises(DomainTextError, match="worry_astrology"):
         load_category_buttons(broken)
+
+
+def test_training_metadata_names_only_known_kinds_and_fields():
+    """The kinds and fields the NLU examples are labelled with (bot/rasa_components.py reads them
+    while training) are the vocabulary's and hotlines.yml's: a typo would be dropped silently."""
+    from bot.fields import ALL_FIELDS, check_names
+    kinds = get_directory().crisis_kinds
+    seen = {"kinds": 0, "fields": 0}
+    for path in sorted((PROJECT_ROOT / "data").rglob("*.yml")):
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            metadata = block.get("metadata") or {}
+            metadata = metadata.get("intent") if isinstance(metadata.get("intent"), dict) else metadata
+            if metadata.get("kinds"):
+                check_names(metadata["kinds"], kinds, f"{path.name}/{block.get('intent')}", "kinds")
+                seen["kinds"] += 1
+            if metadata.get("fields"):
+                check_names(metadata["fields"], ALL_FIELDS, f"{path.name}/{block.get('intent')}", "fields")
+                seen["fields"] += 1
+    assert seen["kinds"] > 10 and seen["fields"] > 10

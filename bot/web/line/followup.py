@@ -30,7 +30,7 @@ from linebot.v3.messaging.exceptions import ApiException
 from pydantic.v1 import ValidationError as PydanticValidationError
 
 from bot.danger import detect
-from bot.replies import crisis_message
+from bot.replies import crisis_message, please_call_text
 from bot.store import StoreError, connect, raise_danger
 from bot.textnorm import fold_kana
 from bot.web.line import contact
@@ -48,12 +48,12 @@ STOP_WORDS = ("連絡をやめる", "連絡をやめます", "連絡をやめて
 STOP_BUTTON = {"title": "連絡をやめる", "payload": "連絡をやめる"}
 PUSH_HEAD = "{centre}です（受付番号 {ref}）。"
 RELAYED = ("受け取りました。センターの職員に伝えます（受付番号 {ref}）。お返事には時間がかかることがあります。\n"
-           "急ぐときは電話してください：{name} {phone}")
+           "急ぐときは、{call}")
 STOPPED = ("わかりました。LINEでの連絡をやめます。保存していたこのLINEのIDは消しました（受付番号 {refs}）。\n"
-           "相談するときは、受付番号を伝えて電話してください：{name} {phone}\n"
+           "相談するときは、受付番号を伝えて、{call}\n"
            "また相談したくなったら、いつでもここに書いてください。")
 NOT_KEPT = ("ごめんなさい。いま、このLINEの連絡先を保存できませんでした。センターからLINEで連絡できないので、"
-            "受付番号を伝えて電話してください：{name} {phone}")
+            "受付番号を伝えて、{call}")  # {call}: bot.replies.please_call_text
 
 
 def is_stop(text: str) -> bool:
@@ -124,8 +124,7 @@ class FollowUp:
         logger.info("line contact kept: %s", "yes" if kept else "no")
         if kept:
             return []
-        sogo = self._sogo()
-        return [{"text": NOT_KEPT.format(name=sogo.name, phone=sogo.phone)}]
+        return [{"text": NOT_KEPT.format(call=please_call_text(self.directory))}]
 
     def incoming(self, user_id: str, text: str, typed: bool = True) -> Optional[List[dict]]:
         """The answer when the message belongs to a follow-up (a stop, or a typed reply to staff),
@@ -139,11 +138,10 @@ class FollowUp:
             cases = contact.cases_of(db, self.vault, user_id)
             if not cases:
                 return None
-            sogo = self._sogo()
             if is_stop(text):
                 refs = contact.forget_user(db, self.vault, user_id, "stop")
                 logger.info("line contact deleted by the resident (%d cases)", len(refs))
-                return [{"text": STOPPED.format(refs="、".join(refs), name=sogo.name, phone=sogo.phone)}]
+                return [{"text": STOPPED.format(refs="、".join(refs), call=please_call_text(self.directory))}]
             target = next((c for c in cases if c["last_out"]), None) if typed else None
             if target is None:
                 return None
@@ -156,7 +154,7 @@ class FollowUp:
             contact.add_message(db, target["id"], direction="in", username=contact.RESIDENT, text=text,
                                 note="相談者からLINEで返事がありました。")
             logger.info("line follow-up: resident reply added to a case%s", " (danger)" if found.kinds else "")
-            messages.append({"text": RELAYED.format(ref=target["ref"], name=sogo.name, phone=sogo.phone),
+            messages.append({"text": RELAYED.format(ref=target["ref"], call=please_call_text(self.directory)),
                              "buttons": [STOP_BUTTON]})
             return messages
         except (sqlite3.Error, StoreError) as exc:
