@@ -1,12 +1,11 @@
 """The vocabulary: every name the data files, the NLU, the dialogue, the store and the staff pages
-share, in one place. Each loader checks its data against it at start-up (``check_names``), so a
+share, in one place. Each loader checks its data against it (``check_names``; all at start-up: bot/datacheck.py), so a
 data file that names an unknown field, agency or weekday stops the start with a clear error.
 
 What is *not* here, because a data file is its home:
 - agencies (slug, name, the main field each takes first): directory/agencies.yml
 - kinds of danger (label, headings, lines): ``crisis_kinds`` in directory/hotlines.yml
 """
-import re
 from typing import Iterable
 
 MAIN_FIELDS = ("elderly", "disability", "child", "poverty")
@@ -60,8 +59,8 @@ WEEKDAY_LABELS = {"mon": "月", "tue": "火", "wed": "水", "thu": "木", "fri":
 
 # Sender ids carry their channel as a prefix (the web side adds it; the actions read it back).
 CHANNEL_PREFIXES = {"web": "web-", "line": "line-"}
-# A case's reference number as residents and staff see it (bot.store makes them).
-REF_PATTERN = re.compile(r"^\d{3}-\d{4}$")
+# A case's reference number (「482-9135」): made and checked in bot/store.py (new_reference,
+# is_valid_reference), its one home.
 
 
 def channel_of_sender(sender_id: str) -> str:
