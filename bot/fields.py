@@ -1,6 +1,7 @@
 """The vocabulary: every name the data files, the NLU, the dialogue, the store and the staff pages
-share, in one place. Each loader checks its data against it (``check_names``; all at start-up: bot/datacheck.py), so a
-data file that names an unknown field, agency or weekday stops the start with a clear error.
+share, in one place. Each loader checks its data against it (``check_names``; every file at
+start-up: bot/datacheck.py), so a data file that names an unknown field, agency or weekday stops
+the start with a clear error.
 
 What is *not* here, because a data file is its home:
 - agencies (slug, name, the main field each takes first): directory/agencies.yml
