@@ -81,22 +81,25 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
-def group_rss_mb(pgid: int) -> float:
-    """Resident memory of every process in process group ``pgid`` (a service and its children)."""
-    total = 0
+def _group_stats(pgid: int) -> List[Tuple[int, List[str]]]:
+    """(pid, the /proc/<pid>/stat fields after "(comm)") of every process in group ``pgid``."""
+    found = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as f:
-                stat = f.read()
-            # Fields after the "(comm)" part; pgrp is the 3rd of those.
-            pgrp = int(stat.rsplit(")", 1)[1].split()[2])
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:  # pgrp
+                found.append((int(entry.name), fields))
         except (OSError, ValueError, IndexError):
             continue
-        if pgrp == pgid:
-            total += _rss_kb(int(entry.name))
-    return total / 1024
+    return found
+
+
+def group_rss_mb(pgid: int) -> float:
+    """Resident memory of every process in process group ``pgid`` (a service and its children)."""
+    return sum(_rss_kb(pid) for pid, _ in _group_stats(pgid)) / 1024
 
 
 def group_cpu_seconds(pgid: int) -> float:
@@ -104,18 +107,14 @@ def group_cpu_seconds(pgid: int) -> float:
     answer moves much less than latency when other work shares the machine, so A/B comparisons
     on a busy machine use it."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid:
-                total += int(fields[11]) + int(fields[12])  # utime, stime
-        except (OSError, ValueError, IndexError):
-            continue
-    return total / tick
+    return sum(int(fields[11]) + int(fields[12]) for _, fields in _group_stats(pgid)) / tick  # utime, stime
+
+
+def write_report(out_path: Path, report: dict) -> None:
+    """The report as JSON at ``out_path`` (inside the project), and where it went."""
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote {out_path.relative_to(PROJECT_ROOT)}")
 
 
 def stack_cpu_seconds(stack: Stack) -> Dict[str, float]:

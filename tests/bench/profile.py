@@ -40,7 +40,8 @@ import requests
 
 from bot import PROJECT_ROOT
 from bot.runner import RASA_VENV, Stack, free_port
-from tests.bench.common import Channel, Resident, env_float, env_list, load_worries, make_stack, percentile
+from tests.bench.common import (Channel, Resident, env_float, env_list, load_worries, make_stack, percentile,
+                                write_report)
 from tests.bench.run import load_step
 
 PY_SPY = RASA_VENV / "bin" / "py-spy"
@@ -338,9 +339,8 @@ def main() -> int:
         return 1
     finally:
         stack.stop()
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"\nwrote {out_path.relative_to(PROJECT_ROOT)}; raw stacks in {report['raw']}")
+    write_report(out_path, report)
+    print(f"raw stacks in {report['raw']}")
     return 0
 
 

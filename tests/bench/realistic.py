@@ -14,7 +14,6 @@ reports/realistic.json); ``make bench`` runs it after the saturation steps (test
 """
 from __future__ import annotations
 
-import json
 import os
 import random
 import statistics
@@ -26,7 +25,7 @@ from typing import Dict, List, Optional, Tuple
 
 from bot import PROJECT_ROOT
 from tests.bench.common import (Channel, Resident, Turn, env_float, env_list, load_worries, make_stack, percentile,
-                                stack_cpu_seconds, stack_rss_mb)
+                                stack_cpu_seconds, stack_rss_mb, write_report)
 
 
 def loadavg() -> str:
@@ -179,9 +178,7 @@ def main() -> int:
     finally:
         stack.stop()
     print_summary(result)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {out_path.relative_to(PROJECT_ROOT)}")
+    write_report(out_path, result)
     return 0
 
 

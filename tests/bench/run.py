@@ -44,7 +44,7 @@ from typing import Dict, List, Optional
 from bot import PROJECT_ROOT
 from tests.bench import realistic
 from tests.bench.common import (Channel, Resident, env_float, env_list, load_worries, make_stack, percentile,
-                                stack_cpu_seconds, stack_rss_mb)
+                                stack_cpu_seconds, stack_rss_mb, write_report)
 from tests.line.helpers import TEST_ACCESS_TOKEN, TEST_CHANNEL_SECRET, new_user_id
 from tests.line.timing import WORRIES as LINE_WORRIES
 from tests.line.timing import one as line_one
@@ -341,9 +341,7 @@ def main() -> int:
     report["training"] = training_time()
     report["targets"] = evaluate_targets(report)
     print_table(report)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"\nwrote {out_path.relative_to(PROJECT_ROOT)}")
+    write_report(out_path, report)
     return 0
 
 

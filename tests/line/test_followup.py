@@ -118,35 +118,28 @@ def walk_to_handoff(line: Line, user: str, method: str = LINE_CHOICE):
     return match.group(1), reply, method_labels
 
 
-def case(db_path: Path, ref: str) -> dict:
+def rows(db_path: Path, sql: str, params: list) -> list:
+    """Rows read straight from the file, as dicts."""
     conn = sqlite3.connect(str(db_path))
     conn.row_factory = sqlite3.Row
     try:
-        return dict(conn.execute("SELECT * FROM handoffs WHERE ref = ?", [ref]).fetchone())
+        return [dict(r) for r in conn.execute(sql, params)]
     finally:
         conn.close()
+
+
+def case(db_path: Path, ref: str) -> dict:
+    return rows(db_path, "SELECT * FROM handoffs WHERE ref = ?", [ref])[0]
 
 
 def history(db_path: Path, ref: str) -> list:
-    conn = sqlite3.connect(str(db_path))
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(
-            "SELECT e.*, m.text AS line_text, m.accepted FROM handoff_events e "
-            "LEFT JOIN line_messages m ON m.event_id = e.id "
-            "WHERE e.handoff_id = (SELECT id FROM handoffs WHERE ref = ?) ORDER BY e.id", [ref])]
-    finally:
-        conn.close()
+    return rows(db_path, "SELECT e.*, m.text AS line_text, m.accepted FROM handoff_events e "
+                         "LEFT JOIN line_messages m ON m.event_id = e.id "
+                         "WHERE e.handoff_id = (SELECT id FROM handoffs WHERE ref = ?) ORDER BY e.id", [ref])
 
 
 def audit_rows(db_path: Path, ref: str) -> list:
-    conn = sqlite3.connect(str(db_path))
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute("SELECT * FROM audit_log WHERE target = ? AND action = 'line_reply' "
-                                              "ORDER BY id", [ref])]
-    finally:
-        conn.close()
+    return rows(db_path, "SELECT * FROM audit_log WHERE target = ? AND action = 'line_reply' ORDER BY id", [ref])
 
 
 def database_bytes(db_path: Path) -> bytes:

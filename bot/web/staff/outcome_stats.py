@@ -117,32 +117,26 @@ def page_sections(data: dict, directory: Directory, period: str) -> dict:
     agency_series = _series(totals, agency_columns(directory, short=True))
     crisis_series = _series(totals, crisis_columns(directory), keep_empty=False)
 
-    def describe(series, what, unit):
+    def section(key, heading, note, chart_title, series, what, unit, total_label):
+        """One view: a stacked bar chart, described in words, and the same numbers as a table."""
         parts = "、".join(f"{label} {sum(v)}{unit}" for label, v in series if sum(v))
-        return f"{period}の{what}を週ごとに積み上げた棒グラフ。内訳：{parts or 'なし'}。"
+        description = f"{period}の{what}を週ごとに積み上げた棒グラフ。内訳：{parts or 'なし'}。"
+        return {"id": f"outcome-{key}", "heading": heading, "note": note,
+                "chart": stacked_bars(f"chart-outcome-{key}", chart_title, description, categories, series),
+                "series": series, "total_label": total_label}
 
     sections = [
-        {"id": "outcome-channel", "heading": "会話の数（経路別）",
-         "note": "1つの会話は1回だけ数えます。",
-         "chart": stacked_bars("chart-outcome-channel", "週ごとの会話の数（経路別）",
-                               describe(channel_series, "会話の数（合計" + str(conversations) + "件）", "件"),
-                               categories, channel_series),
-         "series": channel_series, "total_label": "会話の数"},
-        {"id": "outcome-handoff", "heading": "引き継ぎの有無",
-         "note": "同意ありは受付番号を伝えた会話、同意なしは内容を記録せず件数だけを残した会話です。",
-         "chart": stacked_bars("chart-outcome-handoff", "週ごとの会話の数（引き継ぎの有無）",
-                               describe(handoff_series, "会話の数", "件"), categories, handoff_series),
-         "series": handoff_series, "total_label": "会話の数"},
-        {"id": "outcome-agency", "heading": "案内した相談先",
-         "note": "相談先のカードを見せた会話の数です。1つの会話で2つの相談先を案内したときは、それぞれに数えます。",
-         "chart": stacked_bars("chart-outcome-agency", "週ごとの相談先の案内（相談先別）",
-                               describe(agency_series, "相談先の案内", "回"), categories, agency_series),
-         "series": agency_series, "total_label": "案内の合計"},
-        {"id": "outcome-crisis", "heading": "危険のときの答え（種類別）",
-         "note": "緊急の連絡先を最初に示した会話の数です。1つの会話で2つの種類に答えたときは、それぞれに数えます。",
-         "chart": stacked_bars("chart-outcome-crisis", "週ごとの危険のときの答え（種類別）",
-                               describe(crisis_series, "危険のときの答え", "回"), categories, crisis_series),
-         "series": crisis_series, "total_label": "答えの合計"},
+        section("channel", "会話の数（経路別）", "1つの会話は1回だけ数えます。", "週ごとの会話の数（経路別）",
+                channel_series, f"会話の数（合計{conversations}件）", "件", "会話の数"),
+        section("handoff", "引き継ぎの有無",
+                "同意ありは受付番号を伝えた会話、同意なしは内容を記録せず件数だけを残した会話です。",
+                "週ごとの会話の数（引き継ぎの有無）", handoff_series, "会話の数", "件", "会話の数"),
+        section("agency", "案内した相談先",
+                "相談先のカードを見せた会話の数です。1つの会話で2つの相談先を案内したときは、それぞれに数えます。",
+                "週ごとの相談先の案内（相談先別）", agency_series, "相談先の案内", "回", "案内の合計"),
+        section("crisis", "危険のときの答え（種類別）",
+                "緊急の連絡先を最初に示した会話の数です。1つの会話で2つの種類に答えたときは、それぞれに数えます。",
+                "週ごとの危険のときの答え（種類別）", crisis_series, "危険のときの答え", "回", "答えの合計"),
     ]
     summary_columns = [("会話の数", CONVERSATIONS)] + [(label, key) for key, label in HANDOFFS] + \
         [(label, key) for key, label in SUMMARY]
