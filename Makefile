@@ -123,6 +123,9 @@ staff-user: setup
 # Retention: remove residents' words older than DAYS days (default RETENTION_DAYS or 365); counts stay.
 purge: setup
 	$(WEB_VENV)/bin/flask --app bot.web staff purge $(if $(DAYS),--days "$(DAYS)")
+	@if [ -n "$$TRACKER_STORE_URL" ]; then \
+	  $(RASA_PY) -m bot.tracker_retention --days "$(or $(DAYS),$$($(WEB_PY) -c 'from bot.web.staff.queries import default_days; print(default_days())'))"; \
+	fi
 
 clean:
 	rm -rf models var/run results

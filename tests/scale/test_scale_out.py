@@ -8,7 +8,9 @@ the one before, which the other server gave), and every 受付番号 shown must 
 """
 from __future__ import annotations
 
+import os
 import random
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import List
@@ -16,7 +18,8 @@ from typing import List
 import pytest
 import requests
 
-from bot.runner import free_port
+from bot import PROJECT_ROOT
+from bot.runner import RASA_VENV, free_port
 from bot.scale import ScaleStack
 from bot.store import get_handoff, open_store
 from tests.conftest import FIXED_NOW, REF, all_text, new_sender
@@ -202,6 +205,31 @@ def test_internal_store_needs_the_secret_and_returns_the_same_number_for_a_repea
     # The public port does not serve it.
     assert requests.post(stack.web_url + "/internal/handoffs", json=body, headers=headers,
                          timeout=5).status_code == 404
+
+
+def test_retention_deletes_old_conversations_from_the_tracker_store_and_keeps_recent_ones(scaled):
+    """``make purge`` at scale: bot.tracker_retention deletes whole conversations whose last event
+    is older than the days kept (residents' words are in the events), never a recent one."""
+    pg = scaled.postgres
+    old_sender, recent_sender = new_sender(), new_sender()
+    for sender in (old_sender, recent_sender):
+        answer = requests.post(scaled.web_url + "/api/chat", json={"sender": sender, "message": "母の物忘れが心配です"},
+                               timeout=60)
+        assert answer.status_code == 200, answer.text
+    old = "web-" + old_sender
+    pg.sql(f"UPDATE events SET timestamp = timestamp - 400 * 86400 WHERE sender_id = '{old}'")
+    senders = pg.sql("SELECT DISTINCT sender_id FROM events ORDER BY sender_id").splitlines()
+    assert {old, "web-" + recent_sender} <= set(senders)
+    env = dict(os.environ, TRACKER_STORE_URL=pg.url)
+    done = subprocess.run([str(RASA_VENV / "bin" / "python"), "-m", "bot.tracker_retention", "--days", "365"],
+                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "deleted 1 conversations" in done.stdout and old not in done.stdout + done.stderr
+    remaining = pg.sql("SELECT DISTINCT sender_id FROM events ORDER BY sender_id").splitlines()
+    assert remaining == [s for s in senders if s != old]
+    refused = subprocess.run([str(RASA_VENV / "bin" / "python"), "-m", "bot.tracker_retention", "--days", "0"],
+                             cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "--days" in refused.stderr and "Traceback" not in refused.stderr
 
 
 def test_with_one_rasa_server_down_conversations_go_on_through_the_other(scaled):
