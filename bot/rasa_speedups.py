@@ -52,6 +52,26 @@ from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 
 NAMES = ("ginza", "jsonschema", "events", "graph", "json")
+# The patches replace internals of these exact versions (requirements/rasa-constraints.txt). After an
+# upgrade, check each patch against the new code, run tests/actions/test_speedups.py, then update.
+PATCHED_VERSIONS = {"rasa": "3.6.21", "jsonschema": "4.17.3"}
+
+
+class UnpatchedVersion(RuntimeError):
+    """Rasa or jsonschema is not the version the speed-ups were written for."""
+
+
+def check_versions(installed=None) -> None:
+    """Fail loudly, before anything is patched, when a patched package has another version."""
+    import importlib.metadata
+
+    installed = installed or {name: importlib.metadata.version(name) for name in PATCHED_VERSIONS}
+    wrong = {name: installed.get(name) for name, version in PATCHED_VERSIONS.items() if installed.get(name) != version}
+    if wrong:
+        raise UnpatchedVersion(
+            "bot/rasa_speedups.py patches " + ", ".join(f"{n} {PATCHED_VERSIONS[n]}" for n in wrong) + " but found "
+            + ", ".join(f"{n} {v}" for n, v in wrong.items()) + ": check each patch against the new version, "
+            "then update PATCHED_VERSIONS (or set SOUDAN_SPEEDUPS=none to run without them)")
 
 UNUSED_GINZA_PIPES = ("ner", "morphologizer", "compound_splitter", "bunsetu_recognizer")
 ON_DEMAND_GINZA_PIPES = ("tok2vec", "parser")
@@ -283,8 +303,10 @@ def selected(environ=os.environ) -> Tuple[str, ...]:
 
 
 def install() -> None:
-    """Idempotent."""
+    """Idempotent. Raises UnpatchedVersion when Rasa or jsonschema is not the patched version."""
     names = selected()
+    if names:
+        check_versions()
     if "ginza" in names:
         SpacyNLP.load_model = staticmethod(_load_tokenizer_and_vectors)
     if "jsonschema" in names:

@@ -168,3 +168,10 @@ def test_action_requests_are_encoded_to_the_same_json():
             return session._json_serialize
 
     assert asyncio.run(made()) is rasa_speedups.json_dumps
+
+
+def test_another_rasa_version_fails_loudly_before_anything_is_patched():
+    with pytest.raises(rasa_speedups.UnpatchedVersion) as raised:
+        rasa_speedups.check_versions({"rasa": "3.7.0", "jsonschema": "4.17.3"})
+    assert "rasa 3.6.21" in str(raised.value) and "rasa 3.7.0" in str(raised.value)
+    rasa_speedups.check_versions()  # the pinned versions pass
