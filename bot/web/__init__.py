@@ -4,20 +4,14 @@ Runs in its own Python 3.11 environment and talks to Rasa over loopback HTTP.
 """
 from __future__ import annotations
 
-import logging
 from typing import Optional
 
-from flask import Flask, jsonify, request
+from flask import Flask
 
 from bot.directory import get_directory
 from bot.web.config import Settings
 from bot.web.rasa_client import RasaClient
 from bot.web.ratelimit import RateLimiter
-
-
-def json_error(status: int, code: str, message: str, **extra):
-    """The one error shape of the JSON endpoints: ``{"error": {"code", "message"}, ...extra}``."""
-    return jsonify({"error": {"code": code, "message": message}, **extra}), status
 
 
 def create_app(settings: Optional[Settings] = None) -> Flask:
@@ -50,38 +44,6 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
     from bot.web.staff.cli import staff_cli
     app.cli.add_command(staff_cli)  # flask --app bot.web staff create|list|...|unlock-address|purge
 
-    _register_error_handlers(app)
+    from bot.web.errors import register_error_handlers
+    register_error_handlers(app)
     return app
-
-
-def _register_error_handlers(app: Flask) -> None:
-    """JSON errors for the API, short Japanese pages elsewhere; never a stack trace."""
-    messages = {
-        400: "リクエストの形式が正しくありません。",
-        404: "ページが見つかりません。",
-        405: "この方法では使えません。",
-        413: "送られた内容が大きすぎます。",
-        429: "短い時間にたくさん送られました。少し待ってください。",
-        500: "エラーが起きました。時間をおいてもう一度お試しください。",
-    }
-
-    def handle(exc):
-        code = getattr(exc, "code", 500) or 500
-        if code not in messages:
-            code = 500
-        if code == 500:
-            logging.getLogger("soudan.web").exception("unhandled error")
-        message = messages[code]
-        extra = {}
-        if code in (429, 500) or request.path.startswith("/api/"):
-            sogo = app.config["DIRECTORY"].agency("sogo")
-            message += f" お急ぎの相談は{sogo.name}（電話：{sogo.phone}）へ。"
-            extra = {"phone": sogo.phone, "tel": sogo.tel}
-        if request.path.startswith(("/api/", "/line/", "/healthz")):
-            return json_error(code, str(code), message, **extra)
-        return (f"<!doctype html><html lang=ja><meta charset=utf-8><title>{code}</title>"
-                f"<p>{message}</p></html>"), code, {"Content-Type": "text/html; charset=utf-8"}
-
-    for code in (400, 404, 405, 413, 429, 500):
-        app.register_error_handler(code, handle)
-    app.register_error_handler(Exception, handle)

@@ -13,7 +13,8 @@ from bot import PROJECT_ROOT
 from bot.fields import CHANNEL_PREFIXES, SOGO
 from bot.replies import rate_limited_text, unavailable_messages
 from bot.inputtext import clean_text
-from bot.web import json_error, outcomes, texts
+from bot.web import outcomes, texts
+from bot.web.errors import json_error
 from bot.web.rasa_client import RasaUnavailable
 
 logger = logging.getLogger("soudan.web")

@@ -32,7 +32,6 @@ from bot.store import StoreError
 logger = logging.getLogger("soudan.web")
 
 SECRET_HEADER = "X-Handoff-Store-Secret"
-URGENCIES = URGENCY_LEVELS
 
 
 def _error(status: int, code: str, message: str):
@@ -47,7 +46,7 @@ def _case_values(data: dict, with_channel: bool) -> Tuple[Optional[dict], Option
     """The save's values checked field by field, or what is wrong with them."""
     checks = {
         "consent": lambda v: isinstance(v, bool),
-        "urgency": lambda v: v in URGENCIES,
+        "urgency": lambda v: v in URGENCY_LEVELS,
         "urgent": lambda v: isinstance(v, bool),
         "fields": _str_list,
         "main_field": lambda v: v is None or isinstance(v, str),

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
 
-from bot.web import json_error
+from bot.web.errors import json_error
 
 CORS_PATHS = ("/api/chat",)
 CORS_MAX_AGE = "600"

@@ -12,7 +12,7 @@ import logging
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from bot.web import json_error
+from bot.web.errors import json_error
 from bot.web.line.channel import LineChannel
 from bot.web.line.security import signature_is_valid
 

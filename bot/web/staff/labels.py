@@ -5,7 +5,8 @@ from datetime import datetime
 from typing import Optional
 
 from bot.directory import get_directory
-from bot.fields import ALL_FIELDS, CONSENT_LABELS, FIELD_LABELS, URGENCY_LABELS  # noqa: F401 (used by templates)
+from bot.fields import (ALL_FIELDS, CONSENT_LABELS, FIELD_LABELS, URGENCY_LABELS,  # noqa: F401 (used by templates)
+                        URGENCY_LEVELS, WEEKDAY_LABELS, WEEKDAYS)
 
 LATE_DANGER_LABEL = "受付後に危険のサイン"
 UNKNOWN_FIELD_LABEL = "その他の分野"
@@ -25,7 +26,7 @@ TRANSITIONS = {
     "connected": ("closed", "in_progress"),
     "closed": ("in_progress",),
 }
-URGENCIES = ("high", "medium", "low")
+URGENCIES = tuple(reversed(URGENCY_LEVELS))  # the most urgent first
 CHANNELS = ("web", "line")
 CHANNEL_LABELS = {"web": "ウェブ", "line": "LINE"}
 ROLE_LABELS = {"staff": "職員", "admin": "管理者"}
@@ -69,7 +70,6 @@ AUDIT_ACTION_LABELS = {
 CONSENT_VIEWS = ("no", "all")  # the working queue (no value) leaves out 同意なし
 FILTER_LABELS = {"status": "状態", "consent": "同意", "urgency": "緊急度", "field": "分野", "channel": "経路",
                  "date_from": "受付日（から）", "date_to": "受付日（まで）"}
-WEEKDAYS_JA = "月火水木金土日"
 
 
 def field_label(code: Optional[str]) -> str:
@@ -86,7 +86,7 @@ def _format(value: Optional[str], with_time: bool) -> str:
     except (TypeError, ValueError):
         return str(value)
     day = f"{moment.year}年{moment.month}月{moment.day}日"
-    return f"{day}（{WEEKDAYS_JA[moment.weekday()]}）{moment:%H:%M}" if with_time else day
+    return f"{day}（{WEEKDAY_LABELS[WEEKDAYS[moment.weekday()]]}）{moment:%H:%M}" if with_time else day
 
 
 def format_datetime(value: Optional[str]) -> str:

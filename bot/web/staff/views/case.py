@@ -1,21 +1,16 @@
 """One case (``/staff/h/<ref>``, the 相談受付票) and its workflow: status, note, assignee."""
 from __future__ import annotations
 
-import re
-
 from flask import abort, current_app, flash, g, redirect, render_template, url_for
 
-from bot.store import get_handoff
+from bot.store import get_handoff, is_valid_reference
 from bot.web.staff import auth, labels
 from bot.web.staff.forms import AssignForm, NoteForm, StatusForm
 from bot.web.staff.queries import Conflict, WorkflowError, add_note, change_status, events, set_assignee
 from bot.web.staff.views.common import _agency_name, _audit, _db, bp
 
-REF_PATTERN = re.compile(r"^\d{3}-\d{4}$")
-
-
 def _load(ref: str) -> dict:
-    handoff = get_handoff(_db(), ref) if REF_PATTERN.match(ref) else None
+    handoff = get_handoff(_db(), ref) if is_valid_reference(ref) else None
     if handoff is None:
         abort(404)
     return handoff
