@@ -13,13 +13,11 @@ from actions.intake_actions import ValidateHandoffForm
 from actions.routing_actions import ActionAnswerFaq, ActionRouteWorry
 from bot.danger import detect
 from bot.directory import get_directory
-from bot.intake import SKIPPED
+from bot.intake import SKIPPED, form
 from bot.lexicon import lexicon_entities
 from bot.store import get_handoff, open_store
 
-DOMAIN = {"slots": {}, "forms": {"handoff_form": {"required_slots": [
-    "consulter", "consulter_relation", "subject_age", "subject_living", "wish_urgency", "contact_method",
-    "contact_time", "contact_name", "contact_phone"]}}}
+DOMAIN = {"slots": {}, "forms": {"handoff_form": {"required_slots": list(form().slots)}}}  # bot/intake.yml
 
 
 def tracker(text="", intent="vague", confidence=0.99, slots=None, sender="web-tester", active_loop=None):
