@@ -9,12 +9,13 @@ always exists in the file.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import sqlite3
 from pathlib import Path
-from typing import Iterable, List, Optional
+from typing import Iterable, Iterator, List, Optional
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
@@ -209,6 +210,27 @@ def _migration_6_line_contact(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_line_messages_handoff ON line_messages(handoff_id)")
 
 
+@contextlib.contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One write transaction around statements that belong together. sqlite-utils commits each
+    write statement on its own when no transaction is open (``with db.conn`` opens none), so a
+    block of several writes runs inside this. BEGIN IMMEDIATE takes the write lock first: another
+    writer waits for the busy timeout instead of failing when a read would have to turn into a
+    write. Nested blocks become savepoints."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")
+
+
 def connect(path: Optional[Path] = None) -> sqlite_utils.Database:
     """Open the database file with a busy timeout, WAL mode and foreign keys on (no migration:
     the process migrated at start-up with ``open_store``)."""
@@ -335,7 +357,7 @@ def create_handoff(
             "resident_text": resident_text if consent else None,
         }
         try:
-            with db.conn:
+            with transaction(db):
                 db["handoffs"].insert(record)
                 if request_key:
                     db["handoff_requests"].insert({"key": request_key, "ref": ref, "at": record["created_at"]})
@@ -383,7 +405,7 @@ def raise_danger(db: sqlite_utils.Database, ref: str, kinds: Iterable[str], phra
     history says when and what. Returns False when no case has that number."""
     kinds, phrases, labels = list(kinds), list(phrases), list(kind_labels)
     try:
-        with db.conn:
+        with transaction(db):
             rows = list(db["handoffs"].rows_where("ref = ?", [ref], select="id, summary"))
             if not rows:
                 return False
@@ -420,7 +442,7 @@ def update_case(db: sqlite_utils.Database, ref: str, *, consent: bool, urgency: 
     worry or a corrected answer replaces the summary of the same record, and the history says
     what changed. Returns False when no case has that number."""
     try:
-        with db.conn:
+        with transaction(db):
             rows = list(db["handoffs"].rows_where("ref = ?", [ref], select="id, urgency, urgent"))
             if not rows:
                 return False

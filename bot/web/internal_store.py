@@ -27,7 +27,7 @@ from flask import Flask, current_app, jsonify, request
 from bot import store
 from bot.clock import now
 from bot.fields import URGENCY_LEVELS
-from bot.store import StoreError
+from bot.store import StoreError, transaction
 
 logger = logging.getLogger("soudan.web")
 
@@ -125,7 +125,7 @@ def create_internal_app(secret: str, rasa_client=None) -> Flask:
                     if isinstance(result, tuple):  # a 400 from the values' check
                         return result
                     if result:
-                        with db.conn:
+                        with transaction(db):
                             db["handoff_requests"].insert({"key": data["key"], "ref": ref,
                                                            "at": now().isoformat(timespec="seconds")})
                 finally:

@@ -51,7 +51,7 @@ from typing import Dict, Iterable, List, Optional
 
 from bot.clock import now
 from bot.directory import get_directory
-from bot.store import db_path, open_store
+from bot.store import db_path, open_store, transaction
 
 logger = logging.getLogger("soudan.outcomes")
 
@@ -189,7 +189,7 @@ def add_facts(db, channel: str, link: str, facts: Facts, day: Optional[str] = No
     """Merge ``facts`` into the conversation's row of ``day`` (today in Japan by default), creating
     it on its first outcome; links of earlier days are erased in the same transaction."""
     day = day or now().date().isoformat()
-    with db.conn:
+    with transaction(db):
         db.execute("UPDATE conversation_outcomes SET link = NULL WHERE link IS NOT NULL AND day < ?", [day])
         db.execute("INSERT OR IGNORE INTO conversation_outcomes (day, channel, link) VALUES (?, ?, ?)",
                    [day, channel, link])

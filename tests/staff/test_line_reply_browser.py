@@ -10,7 +10,7 @@ import pytest
 
 from bot import PROJECT_ROOT
 
-from bot.store import open_store
+from bot.store import open_store, transaction
 from bot.web.line import contact
 from bot.web.staff import auth
 from tests.chromium import staff_page
@@ -33,7 +33,7 @@ def line_case(stack, line_api, monkeypatch):
         if auth.get_user(db, ACCOUNT[0]) is None:
             auth.create_user(db, ACCOUNT[0], "staff", ACCOUNT[1])
         ref = make_handoff(db, channel="line")
-        with db.conn:
+        with transaction(db):
             db.execute("UPDATE handoffs SET summary = json_set(summary, '$.wish.contact_method', 'LINE') "
                        "WHERE ref = ?", [ref])
         user = new_user_id()

@@ -29,6 +29,7 @@ from typing import Dict, List, Mapping, Optional
 
 import sqlite_utils
 
+from bot.store import transaction
 from bot.clock import now
 
 KEY_ENV = "LINE_CONTACT_KEY"
@@ -145,7 +146,7 @@ def remember(db: sqlite_utils.Database, vault: Vault, ref: str, user_id: str) ->
     if row["channel"] != "line" or row["consent"] != "yes" or row["status"] == "closed" \
             or wish.get("contact_method") != "LINE":
         return False
-    with db.conn:
+    with transaction(db):
         db.execute("UPDATE handoffs SET line_contact = ?, line_contact_hash = ?, line_contact_at = ? WHERE id = ?",
                    [vault.encrypt(user_id), vault.lookup_hash(user_id), _stamp(), row["id"]])
         add_event(db, row["id"], SYSTEM, LINE_CONTACT, KEPT_NOTE)
@@ -177,7 +178,7 @@ def forget(db: sqlite_utils.Database, handoff_id: int, reason: str, username: st
 def forget_user(db: sqlite_utils.Database, vault: Vault, user_id: str, reason: str) -> List[str]:
     """Delete the stored id from every case of this resident; returns their reference numbers."""
     rows = list(db.query("SELECT id, ref FROM handoffs WHERE line_contact_hash = ?", [vault.lookup_hash(user_id)]))
-    with db.conn:
+    with transaction(db):
         for row in rows:
             forget(db, row["id"], reason, RESIDENT if reason in ("stop", "unfollow") else SYSTEM)
     if rows:
@@ -194,7 +195,7 @@ def purge_messages(db: sqlite_utils.Database, handoff_id: int) -> int:
 def add_message(db: sqlite_utils.Database, handoff_id: int, *, direction: str, username: str, text: str,
                 note: str, accepted: Optional[bool] = None, retry_key: Optional[str] = None) -> int:
     """One message of the exchange: a history event and its words, in one transaction."""
-    with db.conn:
+    with transaction(db):
         event_id = add_event(db, handoff_id, username, LINE_OUT if direction == "out" else LINE_IN, note)
         db.execute("INSERT INTO line_messages (event_id, handoff_id, direction, accepted, retry_key, text) "
                    "VALUES (?, ?, ?, ?, ?, ?)",

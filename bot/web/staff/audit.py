@@ -9,6 +9,7 @@ from typing import List, Optional, Tuple
 
 import sqlite_utils
 
+from bot.store import transaction
 from bot.clock import now
 
 PAGE_SIZE = 100
@@ -16,7 +17,7 @@ PAGE_SIZE = 100
 
 def record(db: sqlite_utils.Database, action: str, username: Optional[str], *, target: Optional[str] = None,
            detail: Optional[dict] = None, ip: Optional[str] = None) -> None:
-    with db.conn:
+    with transaction(db):
         db.execute("INSERT INTO audit_log (at, username, action, target, detail, ip) VALUES (?, ?, ?, ?, ?, ?)",
                    [now().isoformat(timespec="seconds"), username, action, target,
                     json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else None, ip])

@@ -22,6 +22,7 @@ from typing import List, Optional, Tuple
 import sqlite_utils
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from bot.store import transaction
 from bot.clock import now
 
 ROLES = ("staff", "admin")
@@ -126,7 +127,7 @@ def create_user(db: sqlite_utils.Database, username: str, role: str, password: s
         raise AccountError(problem)
     if get_user(db, username):
         raise AccountError(f"ユーザー名 {username} はすでにあります。")
-    with db.conn:
+    with transaction(db):
         db.execute("INSERT INTO staff_users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
                    [username, hash_password(password), role, _stamp()])
     return get_user(db, username)
@@ -141,7 +142,7 @@ def _require(db: sqlite_utils.Database, username: str) -> StaffUser:
 
 def set_disabled(db: sqlite_utils.Database, username: str, disabled: bool) -> StaffUser:
     user = _require(db, username)
-    with db.conn:
+    with transaction(db):
         db.execute("UPDATE staff_users SET disabled = ? WHERE id = ?", [1 if disabled else 0, user.id])
         if disabled:
             end_user_sessions(db, user.id)
@@ -150,7 +151,7 @@ def set_disabled(db: sqlite_utils.Database, username: str, disabled: bool) -> St
 
 def unlock(db: sqlite_utils.Database, username: str) -> StaffUser:
     user = _require(db, username)
-    with db.conn:
+    with transaction(db):
         db.execute("UPDATE staff_users SET failed_logins = 0, locked_until = NULL WHERE id = ?", [user.id])
         db.execute("DELETE FROM login_throttle WHERE key = ?", [f"user:{user.username}"])
     return get_user_by_id(db, user.id)
@@ -161,7 +162,7 @@ def set_password(db: sqlite_utils.Database, username: str, password: str) -> Sta
     problem = password_problem(username, password)
     if problem:
         raise AccountError(problem)
-    with db.conn:
+    with transaction(db):
         db.execute("UPDATE staff_users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE id = ?",
                    [hash_password(password), user.id])
         db.execute("DELETE FROM login_throttle WHERE key = ?", [f"user:{user.username}"])
@@ -232,7 +233,7 @@ def authenticate(db: sqlite_utils.Database, username: str, password: str,
     else:
         stored = db.query("SELECT password_hash FROM staff_users WHERE id = ?", [user.id])
         good = check_password_hash(next(iter(stored))["password_hash"], password)
-    with db.conn:
+    with transaction(db):
         if good and not user.disabled:
             db.execute("DELETE FROM login_throttle WHERE key = ?", [name_key])
             db.execute("UPDATE staff_users SET failed_logins = 0, locked_until = NULL, last_login_at = ? WHERE id = ?",
@@ -256,7 +257,7 @@ def authenticate(db: sqlite_utils.Database, username: str, password: str,
 
 def unlock_address(db: sqlite_utils.Database, address: str) -> bool:
     """Clear the lock and count of one client address; False when it had none."""
-    with db.conn:
+    with transaction(db):
         return db.execute("DELETE FROM login_throttle WHERE key = ?", [f"addr:{address}"]).rowcount > 0
 
 
@@ -267,7 +268,7 @@ def _token_hash(token: str) -> str:
 def start_session(db: sqlite_utils.Database, user: StaffUser) -> str:
     token = secrets.token_urlsafe(32)
     stamp = _stamp()
-    with db.conn:
+    with transaction(db):
         db.execute("INSERT INTO staff_sessions (token_hash, user_id, created_at, last_seen) VALUES (?, ?, ?, ?)",
                    [_token_hash(token), user.id, stamp, stamp])
     return token
@@ -284,7 +285,7 @@ def resume_session(db: sqlite_utils.Database, token: str, idle_minutes: int) -> 
     row = rows[0]
     moment = now()
     user = get_user_by_id(db, row["user_id"])
-    with db.conn:
+    with transaction(db):
         if moment - datetime.fromisoformat(row["last_seen"]) > timedelta(minutes=idle_minutes):
             db.execute("UPDATE staff_sessions SET ended_at = ? WHERE token_hash = ?", [_stamp(moment), row["token_hash"]])
             return user, "expired"
@@ -297,7 +298,7 @@ def resume_session(db: sqlite_utils.Database, token: str, idle_minutes: int) -> 
 
 def end_session(db: sqlite_utils.Database, token: str) -> None:
     if token:
-        with db.conn:
+        with transaction(db):
             db.execute("UPDATE staff_sessions SET ended_at = ? WHERE token_hash = ? AND ended_at IS NULL",
                        [_stamp(), _token_hash(token)])
 

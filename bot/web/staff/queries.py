@@ -13,7 +13,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 import sqlite_utils
 
 from bot.clock import now
-from bot.store import LATE_DANGER_AT, is_valid_reference
+from bot.store import LATE_DANGER_AT, is_valid_reference, transaction
 from bot.web.line import contact as line_contact
 from bot.web.staff.labels import (CHANNELS, CONSENT_VIEWS, FIELDS, NO_FIELD, STATUSES, TRANSITIONS, URGENCIES)
 
@@ -259,7 +259,7 @@ def change_status(db: sqlite_utils.Database, handoff: dict, to_status: str, user
         agency = None
     note = _clean_note(note, required=False)
     stamp = _stamp()
-    with db.conn:
+    with transaction(db):
         cursor = db.execute(
             "UPDATE handoffs SET status = ?, status_changed_at = ?, "
             "connected_agency = COALESCE(?, connected_agency) WHERE id = ? AND status = ?",
@@ -275,7 +275,7 @@ def change_status(db: sqlite_utils.Database, handoff: dict, to_status: str, user
 
 def add_note(db: sqlite_utils.Database, handoff: dict, username: str, note: str) -> None:
     note = _clean_note(note, required=True)
-    with db.conn:
+    with transaction(db):
         _add_event(db, handoff["id"], username, "note", note=note)
 
 
@@ -286,7 +286,7 @@ def set_assignee(db: sqlite_utils.Database, handoff: dict, username: str, assign
         raise WorkflowError("担当者は一覧から選んでください。")
     if (handoff.get("assignee") or "") == assignee:
         raise WorkflowError("担当者は変わっていません。")
-    with db.conn:
+    with transaction(db):
         db.execute("UPDATE handoffs SET assignee = ? WHERE id = ?", [assignee or None, handoff["id"]])
         _add_event(db, handoff["id"], username, "assign", assignee=assignee or None)
 
@@ -322,7 +322,7 @@ def purge_text(db: sqlite_utils.Database, days: int, *, username: str = SYSTEM_R
     rows = list(db.query(select, [cutoff]))
     if not dry_run and rows:
         stamp = _stamp()
-        with db.conn:
+        with transaction(db):
             for row in rows:
                 summary = anonymous_summary(json.loads(row["summary"] or "{}"))
                 db.execute("UPDATE handoffs SET resident_text = NULL, summary = ?, text_purged_at = ? WHERE id = ?",
