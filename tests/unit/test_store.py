@@ -6,7 +6,8 @@ import sqlite3
 
 import pytest
 
-from bot.store import StoreError, create_handoff, get_handoff, is_valid_reference, new_reference, open_store
+from bot.store import (StoreError, create_handoff, get_handoff, is_valid_reference, new_reference, open_store,
+                       transaction)
 
 
 def _make(db, **overrides):
@@ -139,3 +140,20 @@ def test_processes_starting_together_migrate_once(tmp_path):
     from bot.store import MIGRATIONS
     db = open_store(path)
     assert len(MIGRATIONS.applied(db)) == 6 and db["handoffs"].count == 0
+
+
+def test_a_transaction_keeps_its_writes_together(tmp_path):
+    """sqlite-utils commits each write on its own; bot.store.transaction makes a block all or nothing."""
+    db = open_store(tmp_path / "t.db")
+    db.execute("CREATE TABLE pairs (n INTEGER NOT NULL)")
+    with pytest.raises(sqlite3.IntegrityError):
+        with transaction(db):
+            db.execute("INSERT INTO pairs (n) VALUES (1)")
+            db.execute("INSERT INTO pairs (n) VALUES (NULL)")  # fails: the first insert must go too
+    assert db.execute("SELECT count(*) FROM pairs").fetchone()[0] == 0
+    with transaction(db):
+        db.execute("INSERT INTO pairs (n) VALUES (1)")
+        with transaction(db):  # nested: a savepoint inside the same transaction
+            db.execute("INSERT INTO pairs (n) VALUES (2)")
+    assert [r[0] for r in db.execute("SELECT n FROM pairs ORDER BY n")] == [1, 2]
+    assert not db.conn.in_transaction
