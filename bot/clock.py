@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta, timezone
+from typing import Optional
 
 JST = timezone(timedelta(hours=9), "JST")
 
@@ -14,3 +15,8 @@ def now() -> datetime:
         value = datetime.fromisoformat(fixed)
         return value.replace(tzinfo=JST) if value.tzinfo is None else value.astimezone(JST)
     return datetime.now(JST)
+
+
+def stamp(moment: Optional[datetime] = None) -> str:
+    """``moment`` (default: now) as the stores write times: ISO 8601 to the second, with +09:00."""
+    return (moment or now()).isoformat(timespec="seconds")

@@ -21,7 +21,8 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from bot import PROJECT_ROOT
-from bot.clock import now
+from bot.clock import stamp
+from bot.fields import higher_urgency
 
 DEFAULT_DB = PROJECT_ROOT / "var" / "soudan.db"
 BUSY_TIMEOUT_SECONDS = 15
@@ -258,9 +259,9 @@ def _adopt_legacy_version(db: sqlite_utils.Database) -> None:
         return
     version = db[LEGACY_VERSION_TABLE].get(1)["version"]
     MIGRATIONS.ensure_migrations_table(db)
-    stamp = now().isoformat(timespec="seconds")
+    applied_at = stamp()
     db[MIGRATIONS.migrations_table].insert_all(
-        {"migration_set": MIGRATIONS.name, "name": m.name, "applied_at": stamp}
+        {"migration_set": MIGRATIONS.name, "name": m.name, "applied_at": applied_at}
         for m in MIGRATIONS.pending(db)[:version])
     db[LEGACY_VERSION_TABLE].drop()
 
@@ -344,7 +345,7 @@ def create_handoff(
         ref = new_reference()
         record = {
             "ref": ref,
-            "created_at": now().isoformat(timespec="seconds"),
+            "created_at": stamp(),
             "channel": channel,
             "consent": "yes" if consent else "no",
             "urgency": urgency,
@@ -378,6 +379,14 @@ def request_done(db: sqlite_utils.Database, request_key: Optional[str]) -> Optio
     except sqlite3.Error as exc:
         raise StoreError(f"cannot read the handoff store: {exc}") from exc
     return row[0] if row else None
+
+
+def add_event(db: sqlite_utils.Database, handoff_id: int, username: str, kind: str, **values) -> int:
+    """One line of a case's append-only history (``handoff_events``: ``note``, ``from_status``,
+    ``to_status``, ``agency``, ``assignee``), stamped now; its id. Runs in the caller's transaction."""
+    columns = ["handoff_id", "at", "username", "kind"] + list(values)
+    return db.execute(f"INSERT INTO handoff_events ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                      [handoff_id, stamp(), username, kind] + list(values.values())).lastrowid
 
 
 DANGER_EVENT = "danger"
@@ -416,11 +425,9 @@ def raise_danger(db: sqlite_utils.Database, ref: str, kinds: Iterable[str], phra
             urgency["phrases"] = _merged(urgency.get("phrases"), phrases)
             db["handoffs"].update(handoff_id, {"urgency": "high", "urgent": 1,
                                                "summary": json.dumps(summary, ensure_ascii=False)})
-            db["handoff_events"].insert({
-                "handoff_id": handoff_id, "at": now().isoformat(timespec="seconds"), "username": BOT_USER,
-                "kind": DANGER_EVENT, "note": "受付のあとに危険のサイン：" + "、".join(labels)
-                + (f"（「{'」「'.join(phrases)}」）" if phrases else ""),
-            })
+            add_event(db, handoff_id, BOT_USER, DANGER_EVENT,
+                      note="受付のあとに危険のサイン：" + "、".join(labels)
+                      + (f"（「{'」「'.join(phrases)}」）" if phrases else ""))
         return True
     except sqlite3.Error as exc:
         raise StoreError(f"cannot raise the case: {exc}") from exc
@@ -447,8 +454,7 @@ def update_case(db: sqlite_utils.Database, ref: str, *, consent: bool, urgency: 
             if not rows:
                 return False
             row = rows[0]
-            levels = ("low", "medium", "high")
-            kept_urgency = max(row["urgency"] or "low", urgency, key=levels.index)
+            kept_urgency = higher_urgency(row["urgency"], urgency)
             db["handoffs"].update(row["id"], {
                 "consent": "yes" if consent else "no", "urgency": kept_urgency,
                 "urgent": 1 if (urgent or row["urgent"]) else 0,
@@ -457,8 +463,7 @@ def update_case(db: sqlite_utils.Database, ref: str, *, consent: bool, urgency: 
                                       ensure_ascii=False),
                 "resident_text": resident_text if consent else None,
             })
-            db["handoff_events"].insert({"handoff_id": row["id"], "at": now().isoformat(timespec="seconds"),
-                                         "username": BOT_USER, "kind": CASE_EVENT, "note": note})
+            add_event(db, row["id"], BOT_USER, CASE_EVENT, note=note)
         return True
     except sqlite3.Error as exc:
         raise StoreError(f"cannot update the case: {exc}") from exc

@@ -29,8 +29,8 @@ from typing import Dict, List, Mapping, Optional
 
 import sqlite_utils
 
-from bot.store import transaction
-from bot.clock import now
+from bot.clock import stamp
+from bot.store import add_event, transaction
 
 KEY_ENV = "LINE_CONTACT_KEY"
 KEY_BYTES = 32
@@ -110,17 +110,6 @@ class Vault:
         return hmac.new(lookup_key, user_id.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def _stamp() -> str:
-    return now().isoformat(timespec="seconds")
-
-
-def add_event(db: sqlite_utils.Database, handoff_id: int, username: str, kind: str, note: Optional[str]) -> int:
-    """One history event (append-only table); returns its id. Runs in the caller's transaction."""
-    cursor = db.execute("INSERT INTO handoff_events (handoff_id, at, username, kind, note) VALUES (?, ?, ?, ?, ?)",
-                        [handoff_id, _stamp(), username, kind, note])
-    return cursor.lastrowid
-
-
 def _scrub(db: sqlite_utils.Database) -> None:
     """Deleted bytes are overwritten in the file (SQLite secure_delete) on this connection."""
     db.execute("PRAGMA secure_delete = ON")
@@ -148,8 +137,8 @@ def remember(db: sqlite_utils.Database, vault: Vault, ref: str, user_id: str) ->
         return False
     with transaction(db):
         db.execute("UPDATE handoffs SET line_contact = ?, line_contact_hash = ?, line_contact_at = ? WHERE id = ?",
-                   [vault.encrypt(user_id), vault.lookup_hash(user_id), _stamp(), row["id"]])
-        add_event(db, row["id"], SYSTEM, LINE_CONTACT, KEPT_NOTE)
+                   [vault.encrypt(user_id), vault.lookup_hash(user_id), stamp(), row["id"]])
+        add_event(db, row["id"], SYSTEM, LINE_CONTACT, note=KEPT_NOTE)
     return True
 
 
@@ -171,7 +160,7 @@ def forget(db: sqlite_utils.Database, handoff_id: int, reason: str, username: st
                         "AND (line_contact IS NOT NULL OR line_contact_hash IS NOT NULL)", [handoff_id])
     if cursor.rowcount != 1:
         return False
-    add_event(db, handoff_id, username, LINE_CONTACT, FORGET_NOTES[reason])
+    add_event(db, handoff_id, username, LINE_CONTACT, note=FORGET_NOTES[reason])
     return True
 
 
@@ -196,7 +185,7 @@ def add_message(db: sqlite_utils.Database, handoff_id: int, *, direction: str, u
                 note: str, accepted: Optional[bool] = None, retry_key: Optional[str] = None) -> int:
     """One message of the exchange: a history event and its words, in one transaction."""
     with transaction(db):
-        event_id = add_event(db, handoff_id, username, LINE_OUT if direction == "out" else LINE_IN, note)
+        event_id = add_event(db, handoff_id, username, LINE_OUT if direction == "out" else LINE_IN, note=note)
         db.execute("INSERT INTO line_messages (event_id, handoff_id, direction, accepted, retry_key, text) "
                    "VALUES (?, ?, ?, ?, ?, ?)",
                    [event_id, handoff_id, direction, None if accepted is None else int(accepted), retry_key, text])

@@ -10,7 +10,7 @@ from typing import List, Optional, Tuple
 import sqlite_utils
 
 from bot.store import transaction
-from bot.clock import now
+from bot.clock import stamp
 
 PAGE_SIZE = 100
 
@@ -19,7 +19,7 @@ def record(db: sqlite_utils.Database, action: str, username: Optional[str], *, t
            detail: Optional[dict] = None, ip: Optional[str] = None) -> None:
     with transaction(db):
         db.execute("INSERT INTO audit_log (at, username, action, target, detail, ip) VALUES (?, ?, ?, ?, ?, ?)",
-                   [now().isoformat(timespec="seconds"), username, action, target,
+                   [stamp(), username, action, target,
                     json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else None, ip])
 
 

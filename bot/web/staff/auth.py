@@ -23,7 +23,7 @@ import sqlite_utils
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from bot.store import transaction
-from bot.clock import now
+from bot.clock import now, stamp
 
 ROLES = ("staff", "admin")
 MIN_PASSWORD_LENGTH = 12
@@ -58,10 +58,6 @@ class StaffUser:
 
     def locked_at(self, moment: datetime) -> bool:
         return bool(self.locked_until) and datetime.fromisoformat(self.locked_until) > moment
-
-
-def _stamp(moment: Optional[datetime] = None) -> str:
-    return (moment or now()).isoformat(timespec="seconds")
 
 
 def _user(row) -> StaffUser:
@@ -129,7 +125,7 @@ def create_user(db: sqlite_utils.Database, username: str, role: str, password: s
         raise AccountError(f"ユーザー名 {username} はすでにあります。")
     with transaction(db):
         db.execute("INSERT INTO staff_users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
-                   [username, hash_password(password), role, _stamp()])
+                   [username, hash_password(password), role, stamp()])
     return get_user(db, username)
 
 
@@ -183,8 +179,8 @@ def _throttle_fail(db: sqlite_utils.Database, key: str, limit: int, moment: date
     failures in a row (usernames); ``window_start`` is then the time of the last failure. A new
     key, or one whose lock has expired, starts a fresh count. One statement, so parallel attempts
     cannot slip past the limit."""
-    stamp = _stamp(moment)
-    window_from = _stamp(moment - timedelta(minutes=LOCK_MINUTES)) if window else ""
+    at = stamp(moment)
+    window_from = stamp(moment - timedelta(minutes=LOCK_MINUTES)) if window else ""
     expired = "(locked_until IS NOT NULL AND locked_until <= :now)"
     fresh = f"({expired} OR window_start < :window_from)"
     failures = db.execute(
@@ -192,10 +188,10 @@ def _throttle_fail(db: sqlite_utils.Database, key: str, limit: int, moment: date
         f"ON CONFLICT(key) DO UPDATE SET failures = CASE WHEN {fresh} THEN 1 ELSE failures + 1 END, "
         f"window_start = CASE WHEN {fresh} OR NOT :window THEN :now ELSE window_start END, "
         f"locked_until = CASE WHEN {expired} THEN NULL ELSE locked_until END RETURNING failures",
-        {"key": key, "now": stamp, "window_from": window_from, "window": 1 if window else 0}).fetchone()[0]
+        {"key": key, "now": at, "window_from": window_from, "window": 1 if window else 0}).fetchone()[0]
     if failures >= limit:
         db.execute("UPDATE login_throttle SET failures = 0, window_start = ?, locked_until = ? WHERE key = ?",
-                   [stamp, _stamp(moment + timedelta(minutes=LOCK_MINUTES)), key])
+                   [at, stamp(moment + timedelta(minutes=LOCK_MINUTES)), key])
         return 0, True
     return failures, False
 
@@ -204,7 +200,7 @@ def _prune_throttle(db: sqlite_utils.Database, moment: datetime) -> None:
     """Forget counts with no failure for a day and no lock in force (the same rule for every
     username, known or not)."""
     db.execute("DELETE FROM login_throttle WHERE window_start < ? AND (locked_until IS NULL OR locked_until <= ?)",
-               [_stamp(moment - timedelta(days=1)), _stamp(moment)])
+               [stamp(moment - timedelta(days=1)), stamp(moment)])
 
 
 def authenticate(db: sqlite_utils.Database, username: str, password: str,
@@ -237,13 +233,13 @@ def authenticate(db: sqlite_utils.Database, username: str, password: str,
         if good and not user.disabled:
             db.execute("DELETE FROM login_throttle WHERE key = ?", [name_key])
             db.execute("UPDATE staff_users SET failed_logins = 0, locked_until = NULL, last_login_at = ? WHERE id = ?",
-                       [_stamp(moment), user.id])
+                       [stamp(moment), user.id])
             return get_user_by_id(db, user.id), "ok"
         _prune_throttle(db, moment)
         failures, locked = _throttle_fail(db, name_key, LOCK_AFTER, moment, window=False)
         if user is not None:
             db.execute("UPDATE staff_users SET failed_logins = ?, locked_until = ? WHERE id = ?",
-                       [failures, _stamp(moment + timedelta(minutes=LOCK_MINUTES)) if locked else None, user.id])
+                       [failures, stamp(moment + timedelta(minutes=LOCK_MINUTES)) if locked else None, user.id])
         address_locked = bool(address_key) and _throttle_fail(db, address_key, ADDRESS_LOCK_AFTER, moment,
                                                                window=True)[1]
     if locked:
@@ -267,10 +263,10 @@ def _token_hash(token: str) -> str:
 
 def start_session(db: sqlite_utils.Database, user: StaffUser) -> str:
     token = secrets.token_urlsafe(32)
-    stamp = _stamp()
+    at = stamp()
     with transaction(db):
         db.execute("INSERT INTO staff_sessions (token_hash, user_id, created_at, last_seen) VALUES (?, ?, ?, ?)",
-                   [_token_hash(token), user.id, stamp, stamp])
+                   [_token_hash(token), user.id, at, at])
     return token
 
 
@@ -287,12 +283,12 @@ def resume_session(db: sqlite_utils.Database, token: str, idle_minutes: int) -> 
     user = get_user_by_id(db, row["user_id"])
     with transaction(db):
         if moment - datetime.fromisoformat(row["last_seen"]) > timedelta(minutes=idle_minutes):
-            db.execute("UPDATE staff_sessions SET ended_at = ? WHERE token_hash = ?", [_stamp(moment), row["token_hash"]])
+            db.execute("UPDATE staff_sessions SET ended_at = ? WHERE token_hash = ?", [stamp(moment), row["token_hash"]])
             return user, "expired"
         if user is None or user.disabled:
-            db.execute("UPDATE staff_sessions SET ended_at = ? WHERE token_hash = ?", [_stamp(moment), row["token_hash"]])
+            db.execute("UPDATE staff_sessions SET ended_at = ? WHERE token_hash = ?", [stamp(moment), row["token_hash"]])
             return None, "disabled"
-        db.execute("UPDATE staff_sessions SET last_seen = ? WHERE token_hash = ?", [_stamp(moment), row["token_hash"]])
+        db.execute("UPDATE staff_sessions SET last_seen = ? WHERE token_hash = ?", [stamp(moment), row["token_hash"]])
     return user, "ok"
 
 
@@ -300,8 +296,8 @@ def end_session(db: sqlite_utils.Database, token: str) -> None:
     if token:
         with transaction(db):
             db.execute("UPDATE staff_sessions SET ended_at = ? WHERE token_hash = ? AND ended_at IS NULL",
-                       [_stamp(), _token_hash(token)])
+                       [stamp(), _token_hash(token)])
 
 
 def end_user_sessions(db: sqlite_utils.Database, user_id: int) -> None:
-    db.execute("UPDATE staff_sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL", [_stamp(), user_id])
+    db.execute("UPDATE staff_sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL", [stamp(), user_id])

@@ -12,8 +12,8 @@ from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 import sqlite_utils
 
-from bot.clock import now
-from bot.store import LATE_DANGER_AT, is_valid_reference, transaction
+from bot.clock import now, stamp
+from bot.store import LATE_DANGER_AT, add_event, is_valid_reference, transaction
 from bot.web.line import contact as line_contact
 from bot.web.staff.labels import (CHANNELS, CONSENT_VIEWS, FIELDS, NO_FIELD, STATUSES, TRANSITIONS, URGENCIES)
 
@@ -35,10 +35,6 @@ class Conflict(WorkflowError):
 
 
 MOVED_MEANWHILE = "ほかの職員がこの相談の状態を変えました。画面を読み込み直して確認してください。"
-
-
-def _stamp(moment: Optional[datetime] = None) -> str:
-    return (moment or now()).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -225,12 +221,6 @@ def events(db: sqlite_utils.Database, handoff_id: int) -> List[dict]:
                                       [handoff_id])]
 
 
-def _add_event(db: sqlite_utils.Database, handoff_id: int, username: str, kind: str, **values) -> None:
-    columns = ["handoff_id", "at", "username", "kind"] + list(values)
-    db.execute(f"INSERT INTO handoff_events ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-               [handoff_id, _stamp(), username, kind] + list(values.values()))
-
-
 def _clean_note(note: Optional[str], required: bool) -> Optional[str]:
     note = (note or "").replace("\r\n", "\n").strip()
     if len(note) > NOTE_MAX_CHARS:
@@ -258,15 +248,15 @@ def change_status(db: sqlite_utils.Database, handoff: dict, to_status: str, user
     else:
         agency = None
     note = _clean_note(note, required=False)
-    stamp = _stamp()
+    at = stamp()
     with transaction(db):
         cursor = db.execute(
             "UPDATE handoffs SET status = ?, status_changed_at = ?, "
             "connected_agency = COALESCE(?, connected_agency) WHERE id = ? AND status = ?",
-            [to_status, stamp, agency, handoff["id"], current])
+            [to_status, at, agency, handoff["id"], current])
         if cursor.rowcount != 1:
             raise Conflict(MOVED_MEANWHILE)
-        _add_event(db, handoff["id"], username, "status", from_status=current, to_status=to_status,
+        add_event(db, handoff["id"], username, "status", from_status=current, to_status=to_status,
                    agency=agency, note=note)
         forgot = to_status == "closed" and line_contact.forget(db, handoff["id"], "closed", username)
     if forgot:  # closing deletes the resident's stored LINE id (issue 15)
@@ -276,7 +266,7 @@ def change_status(db: sqlite_utils.Database, handoff: dict, to_status: str, user
 def add_note(db: sqlite_utils.Database, handoff: dict, username: str, note: str) -> None:
     note = _clean_note(note, required=True)
     with transaction(db):
-        _add_event(db, handoff["id"], username, "note", note=note)
+        add_event(db, handoff["id"], username, "note", note=note)
 
 
 def set_assignee(db: sqlite_utils.Database, handoff: dict, username: str, assignee: str,
@@ -288,7 +278,7 @@ def set_assignee(db: sqlite_utils.Database, handoff: dict, username: str, assign
         raise WorkflowError("担当者は変わっていません。")
     with transaction(db):
         db.execute("UPDATE handoffs SET assignee = ? WHERE id = ?", [assignee or None, handoff["id"]])
-        _add_event(db, handoff["id"], username, "assign", assignee=assignee or None)
+        add_event(db, handoff["id"], username, "assign", assignee=assignee or None)
 
 
 def default_days() -> int:
@@ -316,23 +306,23 @@ def purge_text(db: sqlite_utils.Database, days: int, *, username: str = SYSTEM_R
     """Remove residents' words and contact details from handoffs received more than ``days``
     days ago. The rows stay (reference, date, channel, consent, fields, urgency, status), so
     counts and statistics do not change. Returns {"cutoff", "purged", "kept_rows"}."""
-    cutoff = _stamp(purge_before(days))
+    cutoff = stamp(purge_before(days))
     select = ("SELECT id, summary FROM handoffs WHERE created_at < ? AND text_purged_at IS NULL "
               "AND (consent = 'yes' OR resident_text IS NOT NULL)")
     rows = list(db.query(select, [cutoff]))
     if not dry_run and rows:
-        stamp = _stamp()
+        at = stamp()
         with transaction(db):
             for row in rows:
                 summary = anonymous_summary(json.loads(row["summary"] or "{}"))
                 db.execute("UPDATE handoffs SET resident_text = NULL, summary = ?, text_purged_at = ? WHERE id = ?",
-                           [json.dumps(summary, ensure_ascii=False), stamp, row["id"]])
-                _add_event(db, row["id"], username, "purge", note=f"保存期間（{days}日）を過ぎたため、"
+                           [json.dumps(summary, ensure_ascii=False), at, row["id"]])
+                add_event(db, row["id"], username, "purge", note=f"保存期間（{days}日）を過ぎたため、"
                                                                   "ご本人の言葉と連絡先を削除")
                 line_contact.forget(db, row["id"], "retention", username)  # the LINE id and exchange too
                 line_contact.purge_messages(db, row["id"])
             # Old server-side sessions carry nothing useful after a month.
-            db.execute("DELETE FROM staff_sessions WHERE last_seen < ?", [_stamp(now() - timedelta(days=30))])
+            db.execute("DELETE FROM staff_sessions WHERE last_seen < ?", [stamp(now() - timedelta(days=30))])
     kept = next(iter(db.query("SELECT count(*) AS n FROM handoffs")))["n"]
     return {"cutoff": cutoff, "purged": len(rows), "kept_rows": kept, "dry_run": dry_run}
 
