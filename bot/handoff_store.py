@@ -62,6 +62,15 @@ def _local_db():
     return db
 
 
+def _locally(save, *args, **values):
+    """``save(db, *args, **values)`` on the SQLite file (one connection, closed after)."""
+    db = _local_db()
+    try:
+        return save(db, *args, **values)
+    finally:
+        db.conn.close()
+
+
 def _post(path: str, body: dict) -> dict:
     """POST to the internal endpoint, retried on a lost connection or a 5xx: safe because the
     request key makes a repeat return the first answer."""
@@ -101,11 +110,7 @@ def create_handoff(*, request_key: str, channel: str, consent: bool, urgency: st
         if not isinstance(ref, str) or not store.is_valid_reference(ref):
             raise StoreError("the handoff store answered without a valid reference number")
         return ref
-    db = _local_db()
-    try:
-        return store.create_handoff(db, request_key=request_key, **values)
-    finally:
-        db.conn.close()
+    return _locally(store.create_handoff, request_key=request_key, **values)
 
 
 def update_case(ref: str, *, request_key: str, consent: bool, urgency: str, urgent: bool,
@@ -116,11 +121,7 @@ def update_case(ref: str, *, request_key: str, consent: bool, urgency: str, urge
                   summary=summary, resident_text=resident_text, note=note)
     if _remote():
         return bool(_post(f"/internal/handoffs/{ref}/case", dict(values, key=request_key)).get("updated"))
-    db = _local_db()
-    try:
-        return store.update_case(db, ref, **values)
-    finally:
-        db.conn.close()
+    return _locally(store.update_case, ref, **values)
 
 
 def raise_danger(ref: str, *, request_key: str, kinds: Iterable[str], phrases: Iterable[str],
@@ -129,8 +130,4 @@ def raise_danger(ref: str, *, request_key: str, kinds: Iterable[str], phrases: I
     values = dict(kinds=list(kinds), phrases=list(phrases), kind_labels=list(kind_labels))
     if _remote():
         return bool(_post(f"/internal/handoffs/{ref}/danger", dict(values, key=request_key)).get("updated"))
-    db = _local_db()
-    try:
-        return store.raise_danger(db, ref, **values)
-    finally:
-        db.conn.close()
+    return _locally(store.raise_danger, ref, **values)

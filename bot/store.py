@@ -273,16 +273,10 @@ def migrate(db: sqlite_utils.Database) -> List[str]:
     the other, the second finding nothing to do; each migration is atomic with its record."""
     if LEGACY_VERSION_TABLE not in db.table_names() and not MIGRATIONS.pending(db):
         return []
-    db.conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(db):
         _adopt_legacy_version(db)
         names = [m.name for m in MIGRATIONS.pending(db)]
         MIGRATIONS.apply(db)
-        db.conn.execute("COMMIT")
-    except BaseException:
-        if db.conn.in_transaction:
-            db.conn.execute("ROLLBACK")
-        raise
     return names
 
 

@@ -19,23 +19,20 @@ from __future__ import annotations
 
 import hmac
 import logging
+import sqlite3
 import threading
 from typing import Optional, Tuple
 
 from flask import Flask, current_app, jsonify, request
 
 from bot import store
-from bot.clock import now
+from bot.clock import stamp
 from bot.fields import URGENCY_LEVELS
+from bot.handoff_store import SECRET_HEADER
 from bot.store import StoreError, transaction
+from bot.web.errors import json_error
 
 logger = logging.getLogger("soudan.web")
-
-SECRET_HEADER = "X-Handoff-Store-Secret"
-
-
-def _error(status: int, code: str, message: str):
-    return jsonify({"error": {"code": code, "message": message}}), status
 
 
 def _str_list(value) -> bool:
@@ -76,16 +73,16 @@ def create_internal_app(secret: str, rasa_client=None) -> Flask:
     def check_secret():
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode("utf-8"), current_app.config["STORE_SECRET"].encode("utf-8")):
-            return _error(403, "forbidden", "wrong or missing secret")
+            return json_error(403, "forbidden", "wrong or missing secret")
         return None
 
     def body() -> Tuple[Optional[dict], Optional[tuple]]:
         data = request.get_json(silent=True)
         if not isinstance(data, dict):
-            return None, _error(400, "bad_json", "a JSON object is expected")
+            return None, json_error(400, "bad_json", "a JSON object is expected")
         key = data.get("key")
         if not isinstance(key, str) or not 16 <= len(key) <= 128:
-            return None, _error(400, "bad_key", "a request key of 16 to 128 characters is expected")
+            return None, json_error(400, "bad_key", "a request key of 16 to 128 characters is expected")
         return data, None
 
     @app.post("/internal/handoffs")
@@ -95,7 +92,7 @@ def create_internal_app(secret: str, rasa_client=None) -> Flask:
             return failure
         values, wrong = _case_values(data, with_channel=True)
         if wrong:
-            return _error(400, "bad_field", f"missing or invalid: {wrong}")
+            return json_error(400, "bad_field", f"missing or invalid: {wrong}")
         try:
             with lock:
                 db = store.connect()  # migrated at start (bot.web.serve)
@@ -105,13 +102,13 @@ def create_internal_app(secret: str, rasa_client=None) -> Flask:
                     db.conn.close()
         except StoreError as exc:
             logger.error("internal store: case not saved (%s)", type(exc).__name__)
-            return _error(503, "store_unavailable", "the case could not be saved")
+            return json_error(503, "store_unavailable", "the case could not be saved")
         return jsonify({"ref": ref}), 201
 
     def keyed_update(ref: str, apply) -> tuple:
         """Run ``apply(db)`` once per request key; a repeated key returns the first answer."""
         if not store.is_valid_reference(ref):
-            return _error(404, "unknown_ref", "no such reference number")
+            return json_error(404, "unknown_ref", "no such reference number")
         data, failure = body()
         if failure:
             return failure
@@ -119,20 +116,20 @@ def create_internal_app(secret: str, rasa_client=None) -> Flask:
             with lock:
                 db = store.connect()  # migrated at start (bot.web.serve)
                 try:
-                    if store.request_done(db, data["key"]):
-                        return jsonify({"updated": True}), 200
-                    result = apply(db, data)
-                    if isinstance(result, tuple):  # a 400 from the values' check
-                        return result
-                    if result:
-                        with transaction(db):
-                            db["handoff_requests"].insert({"key": data["key"], "ref": ref,
-                                                           "at": now().isoformat(timespec="seconds")})
+                    # The change and its key in one transaction: a repeat finds the key or nothing.
+                    with transaction(db):
+                        if store.request_done(db, data["key"]):
+                            return jsonify({"updated": True}), 200
+                        result = apply(db, data)
+                        if isinstance(result, tuple):  # a 400 from the values' check
+                            return result
+                        if result:
+                            db["handoff_requests"].insert({"key": data["key"], "ref": ref, "at": stamp()})
                 finally:
                     db.conn.close()
-        except StoreError as exc:
+        except (StoreError, sqlite3.Error) as exc:
             logger.error("internal store: case not updated (%s)", type(exc).__name__)
-            return _error(503, "store_unavailable", "the case could not be updated")
+            return json_error(503, "store_unavailable", "the case could not be updated")
         return jsonify({"updated": bool(result)}), 200
 
     @app.post("/internal/handoffs/<ref>/case")
@@ -140,7 +137,7 @@ def create_internal_app(secret: str, rasa_client=None) -> Flask:
         def apply(db, data):
             values, wrong = _case_values(data, with_channel=False)
             if wrong:
-                return _error(400, "bad_field", f"missing or invalid: {wrong}")
+                return json_error(400, "bad_field", f"missing or invalid: {wrong}")
             return store.update_case(db, ref, **values)
         return keyed_update(ref, apply)
 
@@ -149,7 +146,7 @@ def create_internal_app(secret: str, rasa_client=None) -> Flask:
         def apply(db, data):
             for name in ("kinds", "phrases", "kind_labels"):
                 if not _str_list(data.get(name)):
-                    return _error(400, "bad_field", f"missing or invalid: {name}")
+                    return json_error(400, "bad_field", f"missing or invalid: {name}")
             return store.raise_danger(db, ref, data["kinds"], data["phrases"], data["kind_labels"])
         return keyed_update(ref, apply)
 
@@ -162,12 +159,12 @@ def create_internal_app(secret: str, rasa_client=None) -> Flask:
     @app.errorhandler(405)
     @app.errorhandler(413)
     def not_here(exc):
-        return _error(exc.code, str(exc.code), "not an internal store request")
+        return json_error(exc.code, str(exc.code), "not an internal store request")
 
     @app.errorhandler(Exception)
     def failed(exc):
         logger.error("internal store: unexpected %s", type(exc).__name__)
-        return _error(500, "error", "unexpected error")
+        return json_error(500, "error", "unexpected error")
 
     return app
 
