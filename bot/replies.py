@@ -102,12 +102,16 @@ def topic_lines_text(directory: Directory, topics: Iterable[str]) -> Optional[st
     return "\n".join(f"{h.note}は、{h.name}でも受け付けています（電話：{h.number}。{h.hours}）。" for h in lines)
 
 
+def _hotlines(heading: str, lines: List[dict]) -> dict:
+    """A list of lines under a heading, as a hotlines message (channels show call buttons)."""
+    text = heading + "\n" + _lines_text(lines)
+    return {"text": text, "custom": {"type": "hotlines", "heading": heading, "lines": lines, "text": text}}
+
+
 def hotlines_message(directory: Directory, intro: str = "緊急のときや、夜間・休日の相談先です。") -> dict:
     """Every always-open line first, then the ones with limited hours."""
     ordered = sorted(directory.hotlines.values(), key=lambda h: (not h.always_open,))
-    lines = [h.as_dict() for h in ordered]
-    text = intro + "\n" + _lines_text(lines)
-    return {"text": text, "custom": {"type": "hotlines", "heading": intro, "lines": lines, "text": text}}
+    return _hotlines(intro, [h.as_dict() for h in ordered])
 
 
 def always_open_text(directory: Directory) -> str:
@@ -145,13 +149,11 @@ def please_call_text(directory: Directory, before: str = "") -> str:
     return f"{before}{sogo.name}（電話：{sogo.phone}）にお電話ください。"
 
 
-def service_unavailable_text(directory: Directory, crisis_kinds: Optional[Iterable[str]] = None) -> str:
-    """What the web side says when the assistant cannot answer: always a number to call."""
-    text = (please_call_text(directory, "ごめんなさい。いま案内の仕組みがうまく動いていません。\nお急ぎの相談は、") + "\n"
+def service_unavailable_text(directory: Directory) -> str:
+    """What the web side says when the assistant cannot answer: always a number to call (the
+    crisis answer comes before it when the words need it: ``unavailable_messages``)."""
+    return (please_call_text(directory, "ごめんなさい。いま案内の仕組みがうまく動いていません。\nお急ぎの相談は、") + "\n"
             + "命に関わるときは、{police}番（警察）・{fire_ambulance}番（救急）へ。".format(**directory.emergency_numbers()))
-    if crisis_kinds:
-        text = crisis_message(directory, crisis_kinds)["text"] + "\n\n" + text
-    return text
 
 
 def unavailable_messages(directory: Directory, text: str = "") -> List[dict]:
@@ -169,10 +171,8 @@ def rate_limited_text(directory: Directory) -> str:
 
 def emergency_lines_message(directory: Directory, heading: str) -> dict:
     """``heading``, then the lines of the general crisis answer (110, 119, ...), as a hotlines
-    message (channels show call buttons)."""
-    lines = [_line_entry(entry) for entry in directory.crisis_lines("general")]
-    text = heading + "\n" + _lines_text(lines)
-    return {"text": text, "custom": {"type": "hotlines", "heading": heading, "lines": lines, "text": text}}
+    message."""
+    return _hotlines(heading, [_line_entry(entry) for entry in directory.crisis_lines("general")])
 
 
 

@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 from bot.clock import JST, now
 from bot.directory import get_directory
 from bot.hours import describe_hours, is_open, next_opening
-from bot.replies import agency_card, crisis_message, out_of_scope_message, service_unavailable_text
+from bot.replies import agency_card, crisis_message, out_of_scope_message, service_unavailable_text, unavailable_messages
 from bot.summary import build_summary, read_back_text, redact
 
 SUNDAY_3AM = datetime(2026, 11, 29, 3, 0, tzinfo=JST)
@@ -100,7 +100,8 @@ def test_crisis_message_by_kind():
 def test_unavailable_text_always_has_a_number():
     d = get_directory()
     assert d.agency("sogo").phone in service_unavailable_text(d)
-    assert "189" in service_unavailable_text(d, ["child_abuse"])
+    with_danger = unavailable_messages(d, "隣の子が毎晩たたかれて泣いています")
+    assert "189" in with_danger[0]["text"] and d.agency("sogo").phone in with_danger[-1]["text"]
     assert d.city_hall.phone in out_of_scope_message(d)["text"]
 
 

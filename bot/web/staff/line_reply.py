@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Optional
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -17,7 +17,7 @@ from bot.web.line import contact
 from bot.web.line.followup import REPLY_MAX_CHARS, FollowUp
 from bot.store import get_handoff
 from bot.web.staff.views.case import _detail, _load
-from bot.web.staff.views.common import _audit, _db, bp
+from bot.web.staff.views.common import _audit, _db, bp, roles_required
 
 REPLY_ROLES = ("staff", "admin")  # every role that works on cases; a new read-only role would not write
 LINE_EXTENSION = "soudan_line"
@@ -76,12 +76,9 @@ def _line_context():
 
 
 @bp.post("/h/<ref>/line")
+@roles_required(REPLY_ROLES, "この操作はできません。")
 def line_reply(ref: str):
     handoff = _load(ref)
-    if g.staff_user.role not in REPLY_ROLES:
-        _audit("denied", target=request.path)
-        return render_template("staff/message.html", title="権限がありません",
-                               message="この操作はできません。"), 403
     form = LineReplyForm()
     if not form.validate():
         return _detail(handoff, error=f"送る文を書いてください（{REPLY_MAX_CHARS}文字以内）。", code=400)

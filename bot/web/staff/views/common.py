@@ -124,15 +124,21 @@ def _not_found(exc):
                            message="お探しのページまたは受付番号は見つかりませんでした。"), 404
 
 
-def admin_required(view):
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not g.staff_user.is_admin:
-            _audit("denied", target=request.path)
-            return render_template("staff/message.html", title="権限がありません",
-                                   message="この操作は管理者だけができます。"), 403
-        return view(*args, **kwargs)
-    return wrapped
+def roles_required(roles, message: str):
+    """Only accounts with one of ``roles`` may use the view; others get 403 with ``message``,
+    and the attempt goes to the audit log."""
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if g.staff_user.role not in roles:
+                _audit("denied", target=request.path)
+                return render_template("staff/message.html", title="権限がありません", message=message), 403
+            return view(*args, **kwargs)
+        return wrapped
+    return decorate
+
+
+admin_required = roles_required(("admin",), "この操作は管理者だけができます。")
 
 
 @bp.app_template_filter("jdt")
