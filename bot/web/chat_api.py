@@ -72,12 +72,13 @@ def chat():
         directory = current_app.config["DIRECTORY"]
         sogo = directory.agency(SOGO)
         return json_error(429, "rate_limited", rate_limited_text(directory), phone=sogo.phone, tel=sogo.tel)
+    rasa_sender = WEB_PREFIX + sender
     try:
-        messages, notes = current_app.config["RASA"].send_with_notes(WEB_PREFIX + sender, message)
+        messages, notes = current_app.config["RASA"].send_with_notes(rasa_sender, message)
     except RasaUnavailable as exc:
         logger.warning("chat unavailable: %s", exc)
         return unavailable_response(message)
-    outcomes.record("web", WEB_PREFIX + sender, notes)
+    outcomes.record("web", rasa_sender, notes)
     logger.info("chat ok: %d messages in %.0f ms", len(messages), (time.monotonic() - started) * 1000)
     return jsonify(messages)
 

@@ -61,6 +61,11 @@ def to_widget_messages(rasa_messages: List[dict]) -> List[dict]:
     return out
 
 
+def _url_tuple(urls) -> Tuple[str, ...]:
+    """One URL or several, without trailing slashes."""
+    return tuple(u.rstrip("/") for u in ([urls] if isinstance(urls, str) else urls))
+
+
 ROUTINGS = ("conversation", "message")
 RECENT_SENDERS = 10_000  # conversations whose next server "message" routing remembers
 CONNECT_TIMEOUT = 3.0    # seconds to open a connection to a Rasa server
@@ -77,9 +82,7 @@ class RasaClient:
 
     def __init__(self, rasa_url, action_server_url, timeout: float, pool_size: int = 32,
                  routing: str = "conversation"):
-        self.rasa_urls = tuple(u.rstrip("/") for u in ([rasa_url] if isinstance(rasa_url, str) else rasa_url))
-        self.action_server_urls = tuple(u.rstrip("/") for u in ([action_server_url] if isinstance(
-            action_server_url, str) else action_server_url))
+        self.rasa_urls, self.action_server_urls = _url_tuple(rasa_url), _url_tuple(action_server_url)
         if not self.rasa_urls or not self.action_server_urls:
             raise ValueError("at least one Rasa URL and one action server URL are needed")
         if routing not in ROUTINGS:
