@@ -126,9 +126,7 @@ class ActionRouteWorry(Action):
         if tracker.get_slot("handoff_ref") and route not in ("out_of_scope", "clarify") and is_typed_text(text):
             return events + added_to_case(dispatcher, tracker, decision, text)
         if route == "out_of_scope":
-            for message in with_topic_lines([out_of_scope_message(directory())], text, before_question=False):
-                send(dispatcher, message)
-            note(dispatcher, outcome="out_of_scope")
+            answer_out_of_scope(dispatcher, text)
             return events
         if route == "clarify":
             first = rounds == 0 and not tracker.get_slot("about")
@@ -159,15 +157,19 @@ def with_topic_lines(messages: List[dict], text: str, before_question: bool = Tr
     return messages[:at] + [{"text": line}] + messages[at:]
 
 
+def answer_out_of_scope(dispatcher, text: str) -> None:
+    """Not a welfare worry: where to ask instead (and 188 for a scam), counted for the statistics."""
+    for message in with_topic_lines([out_of_scope_message(directory())], text, before_question=False):
+        send(dispatcher, message)
+    note(dispatcher, outcome="out_of_scope")
+
+
 class ActionOutOfScope(Action):
     def name(self) -> Text:
         return "action_out_of_scope"
 
     def run(self, dispatcher, tracker, domain):
-        for message in with_topic_lines([out_of_scope_message(directory())],
-                                        (tracker.latest_message or {}).get("text") or "", before_question=False):
-            send(dispatcher, message)
-        note(dispatcher, outcome="out_of_scope")
+        answer_out_of_scope(dispatcher, (tracker.latest_message or {}).get("text") or "")
         return []
 
 
