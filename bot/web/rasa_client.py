@@ -11,6 +11,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
+from bot.scale import ROUTINGS
+
 logger = logging.getLogger("soudan.web")
 
 
@@ -66,7 +68,6 @@ def _url_tuple(urls) -> Tuple[str, ...]:
     return tuple(u.rstrip("/") for u in ([urls] if isinstance(urls, str) else urls))
 
 
-ROUTINGS = ("conversation", "message")
 RECENT_SENDERS = 10_000  # conversations whose next server "message" routing remembers
 CONNECT_TIMEOUT = 3.0    # seconds to open a connection to a Rasa server
 
