@@ -56,19 +56,14 @@ def save_case(tracker: Tracker, consent: bool, note: str = "", more_fields: List
     summary = _summary(tracker, "yes" if consent else "no", more_fields)
     words = "\n".join(list(tracker.get_slot("worry_texts") or []) + ([more_text] if more_text else []))
     text = redact(words) if consent and words else None
-    level = summary["urgency"]["level"]
     # The SQLite file here, or the web side's internal endpoint at scale (bot.handoff_store);
     # the turn's request key makes a retried save return the same number.
     ref = tracker.get_slot("case_ref")
-    if ref and handoff_store.update_case(
-            ref, request_key=turn_key(tracker, f"update:{consent}:{note}"), consent=consent, urgency=level,
-            urgent=bool(tracker.get_slot("urgent")), fields=summary["fields"]["all"],
-            main_field=summary["fields"]["main"], summary=summary, resident_text=text, note=note or "内容を更新"):
+    if ref and handoff_store.update_case(ref, summary, request_key=turn_key(tracker, f"update:{consent}:{note}"),
+                                         resident_text=text, note=note or "内容を更新"):
         return ref
-    return handoff_store.create_handoff(
-        request_key=turn_key(tracker, f"create:{consent}:{note}"), channel=summary["reception"]["channel"],
-        consent=consent, urgency=level, urgent=bool(tracker.get_slot("urgent")), fields=summary["fields"]["all"],
-        main_field=summary["fields"]["main"], summary=summary, resident_text=text)
+    return handoff_store.create_handoff(summary, request_key=turn_key(tracker, f"create:{consent}:{note}"),
+                                        resident_text=text)
 
 
 def _save_without_consent(tracker: Tracker, note: str, dispatcher=None) -> List[Dict]:

@@ -99,29 +99,23 @@ def _post(path: str, body: dict) -> dict:
     raise StoreError(f"the handoff store did not answer: {problem}")
 
 
-def create_handoff(*, request_key: str, channel: str, consent: bool, urgency: str, urgent: bool,
-                   fields: Iterable[str], main_field: Optional[str], summary: dict,
-                   resident_text: Optional[str]) -> str:
-    """A new case, committed; its reference number."""
-    values = dict(channel=channel, consent=consent, urgency=urgency, urgent=urgent, fields=list(fields),
-                  main_field=main_field, summary=summary, resident_text=resident_text)
+def create_handoff(summary: dict, *, request_key: str, resident_text: Optional[str]) -> str:
+    """A new case from its summary (``bot.store.create_handoff``), committed; its reference number."""
     if _remote():
-        ref = _post("/internal/handoffs", dict(values, key=request_key)).get("ref")
+        ref = _post("/internal/handoffs", dict(summary=summary, resident_text=resident_text,
+                                               key=request_key)).get("ref")
         if not isinstance(ref, str) or not store.is_valid_reference(ref):
             raise StoreError("the handoff store answered without a valid reference number")
         return ref
-    return _locally(store.create_handoff, request_key=request_key, **values)
+    return _locally(store.create_handoff, summary, request_key=request_key, resident_text=resident_text)
 
 
-def update_case(ref: str, *, request_key: str, consent: bool, urgency: str, urgent: bool,
-                fields: Iterable[str], main_field: Optional[str], summary: dict,
-                resident_text: Optional[str], note: str) -> bool:
+def update_case(ref: str, summary: dict, *, request_key: str, resident_text: Optional[str], note: str) -> bool:
     """The case saved again (``bot.store.update_case``); False when no case has that number."""
-    values = dict(consent=consent, urgency=urgency, urgent=urgent, fields=list(fields), main_field=main_field,
-                  summary=summary, resident_text=resident_text, note=note)
     if _remote():
-        return bool(_post(f"/internal/handoffs/{ref}/case", dict(values, key=request_key)).get("updated"))
-    return _locally(store.update_case, ref, **values)
+        return bool(_post(f"/internal/handoffs/{ref}/case", dict(summary=summary, resident_text=resident_text,
+                                                                 note=note, key=request_key)).get("updated"))
+    return _locally(store.update_case, ref, summary, resident_text=resident_text, note=note)
 
 
 def raise_danger(ref: str, *, request_key: str, kinds: Iterable[str], phrases: Iterable[str],

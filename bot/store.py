@@ -22,7 +22,7 @@ from sqlite_utils.migrations import Migrations
 
 from bot import PROJECT_ROOT
 from bot.clock import stamp
-from bot.fields import higher_urgency
+from bot.fields import CHANNEL_PREFIXES, URGENCY_LEVELS, higher_urgency
 
 DEFAULT_DB = PROJECT_ROOT / "var" / "soudan.db"
 BUSY_TIMEOUT_SECONDS = 15
@@ -312,45 +312,55 @@ def is_valid_reference(ref: str) -> bool:
     return len(digits) == 7 and digits.isdigit() and _check_digit(digits[:6]) == digits[6]
 
 
-def create_handoff(
-    db: sqlite_utils.Database,
-    *,
-    channel: str,
-    consent: bool,
-    urgency: str,
-    urgent: bool,
-    fields: Iterable[str],
-    main_field: Optional[str],
-    summary: dict,
-    resident_text: Optional[str] = None,
-    request_key: Optional[str] = None,
-) -> str:
-    """Insert one handoff, committed, and return its reference number.
+def case_columns(summary: dict) -> dict:
+    """The columns a case's summary fills (``bot.summary.build_summary``): ``channel``, ``consent``
+    (``"yes"``/``"no"``), ``urgency``, ``urgent`` (the summary names a kind of danger), ``fields``
+    (JSON) and ``main_field``. ValueError naming the part that is missing or wrong."""
+    def part(path: str, ok) -> object:
+        value = summary
+        for key in path.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        if not ok(value):
+            raise ValueError(f"summary.{path} is missing or invalid")
+        return value
+
+    def str_list(value) -> bool:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+    if not isinstance(summary, dict):
+        raise ValueError("summary must be an object")
+    fields = part("fields.all", str_list)
+    return {
+        "channel": part("reception.channel", lambda v: v in CHANNEL_PREFIXES),
+        "consent": part("consent", lambda v: v in ("yes", "no")),
+        "urgency": part("urgency.level", lambda v: v in URGENCY_LEVELS),
+        "urgent": 1 if part("urgency.crisis_kinds", lambda v: v is None or str_list(v)) else 0,
+        "fields": json.dumps(fields, ensure_ascii=False),
+        "main_field": part("fields.main", lambda v: v is None or isinstance(v, str)),
+    }
+
+
+def _with_ref(summary: dict, ref: str) -> str:
+    """The summary as stored: its reception part carries the reference number."""
+    return json.dumps(dict(summary, reception=dict(summary["reception"], ref=ref)), ensure_ascii=False)
+
+
+def create_handoff(db: sqlite_utils.Database, summary: dict, *, resident_text: Optional[str] = None,
+                   request_key: Optional[str] = None) -> str:
+    """Insert one handoff from its summary (``case_columns``), committed, and return its reference
+    number.
 
     Without consent the record is minimal: no resident text, whatever the caller passed. With a
     ``request_key`` the key is committed with the record, and the same key again returns the
     same number without a second record (a retried request)."""
-    if channel not in ("web", "line"):
-        raise ValueError(f"unknown channel {channel!r}")
+    columns = case_columns(summary)
     for _ in range(20):
         done = request_done(db, request_key)
         if done:
             return done
         ref = new_reference()
-        record = {
-            "ref": ref,
-            "created_at": stamp(),
-            "channel": channel,
-            "consent": "yes" if consent else "no",
-            "urgency": urgency,
-            "urgent": 1 if urgent else 0,
-            "fields": json.dumps(list(fields), ensure_ascii=False),
-            "main_field": main_field,
-            "status": "new",
-            "summary": json.dumps(dict(summary, reception=dict(summary.get("reception", {}), ref=ref)),
-                                  ensure_ascii=False),
-            "resident_text": resident_text if consent else None,
-        }
+        record = dict(columns, ref=ref, created_at=stamp(), status="new", summary=_with_ref(summary, ref),
+                      resident_text=resident_text if columns["consent"] == "yes" else None)
         try:
             with transaction(db):
                 db["handoffs"].insert(record)
@@ -436,27 +446,24 @@ def _merged(values, more) -> List[str]:
 CASE_EVENT = "case"
 
 
-def update_case(db: sqlite_utils.Database, ref: str, *, consent: bool, urgency: str, urgent: bool,
-                fields: Iterable[str], main_field: Optional[str], summary: dict, resident_text: Optional[str],
+def update_case(db: sqlite_utils.Database, ref: str, summary: dict, *, resident_text: Optional[str],
                 note: str) -> bool:
     """The conversation's case saved again (one case per conversation): a later consent, a later
-    worry or a corrected answer replaces the summary of the same record, and the history says
-    what changed. Returns False when no case has that number."""
+    worry or a corrected answer replaces the summary of the same record (``case_columns``; the
+    channel stays), keeping the higher urgency, and the history says what changed. Returns False
+    when no case has that number."""
+    columns = case_columns(summary)
+    del columns["channel"]
     try:
         with transaction(db):
             rows = list(db["handoffs"].rows_where("ref = ?", [ref], select="id, urgency, urgent"))
             if not rows:
                 return False
             row = rows[0]
-            kept_urgency = higher_urgency(row["urgency"], urgency)
-            db["handoffs"].update(row["id"], {
-                "consent": "yes" if consent else "no", "urgency": kept_urgency,
-                "urgent": 1 if (urgent or row["urgent"]) else 0,
-                "fields": json.dumps(list(fields), ensure_ascii=False), "main_field": main_field,
-                "summary": json.dumps(dict(summary, reception=dict(summary.get("reception", {}), ref=ref)),
-                                      ensure_ascii=False),
-                "resident_text": resident_text if consent else None,
-            })
+            db["handoffs"].update(row["id"], dict(
+                columns, urgency=higher_urgency(row["urgency"], columns["urgency"]),
+                urgent=max(columns["urgent"], row["urgent"] or 0), summary=_with_ref(summary, ref),
+                resident_text=resident_text if columns["consent"] == "yes" else None))
             add_event(db, row["id"], BOT_USER, CASE_EVENT, note=note)
         return True
     except sqlite3.Error as exc:

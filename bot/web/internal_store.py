@@ -12,6 +12,10 @@ port, so a reverse proxy in front of the web side cannot expose it; every reques
     POST /internal/handoffs/<ref>/danger  danger after it    -> 200 {"updated": true|false}
     GET  /internal/stats                  messages each Rasa server answered
 
+A case is sent as its summary (``bot.summary.build_summary``, which ``bot.store.case_columns``
+checks) with ``resident_text`` (and ``note`` when saved again); late danger as ``kinds``,
+``phrases`` and ``kind_labels``.
+
 Each save carries a request key; a repeated key returns the first answer (for a new case the
 key is committed in the same transaction as the record, ``bot.store.create_handoff``).
 """
@@ -27,7 +31,6 @@ from flask import Flask, current_app, jsonify, request
 
 from bot import store
 from bot.clock import stamp
-from bot.fields import URGENCY_LEVELS
 from bot.handoff_store import SECRET_HEADER
 from bot.store import StoreError, transaction
 from bot.web.errors import json_error
@@ -39,24 +42,19 @@ def _str_list(value) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
-def _case_values(data: dict, with_channel: bool) -> Tuple[Optional[dict], Optional[str]]:
-    """The save's values checked field by field, or what is wrong with them."""
-    checks = {
-        "consent": lambda v: isinstance(v, bool),
-        "urgency": lambda v: v in URGENCY_LEVELS,
-        "urgent": lambda v: isinstance(v, bool),
-        "fields": _str_list,
-        "main_field": lambda v: v is None or isinstance(v, str),
-        "summary": lambda v: isinstance(v, dict),
-        "resident_text": lambda v: v is None or isinstance(v, str),
-    }
-    if with_channel:
-        checks["channel"] = lambda v: v in ("web", "line")
-    else:
+def _case_values(data: dict, with_note: bool) -> Tuple[Optional[dict], Optional[str]]:
+    """A save's values (the summary checked by ``bot.store.case_columns``), or what is wrong."""
+    checks = {"summary": lambda v: isinstance(v, dict),
+              "resident_text": lambda v: v is None or isinstance(v, str)}
+    if with_note:
         checks["note"] = lambda v: isinstance(v, str)
     for name, ok in checks.items():
         if name not in data or not ok(data[name]):
-            return None, name
+            return None, f"missing or invalid: {name}"
+    try:
+        store.case_columns(data["summary"])
+    except ValueError as exc:
+        return None, str(exc)
     return {name: data[name] for name in checks}, None
 
 
@@ -90,14 +88,14 @@ def create_internal_app(secret: str, rasa_client=None) -> Flask:
         data, failure = body()
         if failure:
             return failure
-        values, wrong = _case_values(data, with_channel=True)
+        values, wrong = _case_values(data, with_note=False)
         if wrong:
-            return json_error(400, "bad_field", f"missing or invalid: {wrong}")
+            return json_error(400, "bad_field", wrong)
         try:
             with lock:
                 db = store.connect()  # migrated at start (bot.web.serve)
                 try:
-                    ref = store.create_handoff(db, request_key=data["key"], **values)
+                    ref = store.create_handoff(db, values.pop("summary"), request_key=data["key"], **values)
                 finally:
                     db.conn.close()
         except StoreError as exc:
@@ -135,10 +133,10 @@ def create_internal_app(secret: str, rasa_client=None) -> Flask:
     @app.post("/internal/handoffs/<ref>/case")
     def case(ref: str):
         def apply(db, data):
-            values, wrong = _case_values(data, with_channel=False)
+            values, wrong = _case_values(data, with_note=True)
             if wrong:
-                return json_error(400, "bad_field", f"missing or invalid: {wrong}")
-            return store.update_case(db, ref, **values)
+                return json_error(400, "bad_field", wrong)
+            return store.update_case(db, ref, values.pop("summary"), **values)
         return keyed_update(ref, apply)
 
     @app.post("/internal/handoffs/<ref>/danger")

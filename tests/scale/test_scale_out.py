@@ -22,6 +22,7 @@ from bot import PROJECT_ROOT
 from bot.runner import RASA_VENV, free_port
 from bot.scale import ScaleStack
 from bot.store import get_handoff, open_store
+from tests.cases import case_summary
 from tests.conftest import FIXED_NOW, REF, all_text, new_sender
 from tests.scale.services import Postgres, Redis
 
@@ -184,9 +185,8 @@ def test_fifty_conversations_over_two_rasa_servers_stay_coherent_and_store_each_
 def test_internal_store_needs_the_secret_and_returns_the_same_number_for_a_repeated_key(scaled):
     stack = scaled
     url = stack.store_url + "/internal/handoffs"
-    body = {"key": "scale-test-repeat-key-000001", "channel": "web", "consent": False, "urgency": "low",
-            "urgent": False, "fields": ["elderly"], "main_field": "elderly", "summary": {"reception": {}},
-            "resident_text": None}
+    body = {"key": "scale-test-repeat-key-000001", "resident_text": None,
+            "summary": case_summary(consent=False, fields=["elderly"])}
     assert requests.post(url, json=body, timeout=5).status_code == 403
     assert requests.post(url, json=body, headers={"X-Handoff-Store-Secret": "wrong-secret-0123456789"},
                          timeout=5).status_code == 403
@@ -200,7 +200,8 @@ def test_internal_store_needs_the_secret_and_returns_the_same_number_for_a_repea
         assert len(list(db["handoffs"].rows_where("ref = ?", [first.json()["ref"]]))) == 1
     finally:
         db.conn.close()
-    bad = requests.post(url, json=dict(body, urgency="soon"), headers=headers, timeout=5)
+    bad = requests.post(url, json=dict(body, summary=dict(body["summary"], urgency={"level": "soon"})),
+                        headers=headers, timeout=5)
     assert bad.status_code == 400 and "urgency" in bad.json()["error"]["message"]
     # The public port does not serve it.
     assert requests.post(stack.web_url + "/internal/handoffs", json=body, headers=headers,

@@ -7,9 +7,8 @@ from typing import Optional
 
 import pytest
 
-from bot.clock import now
 from bot.store import create_handoff, open_store
-from bot.summary import build_summary
+from tests.cases import case_summary
 
 NOW = "2026-11-30T10:00:00+09:00"
 ADMIN = ("kanri", "Hakodate-Bay-2026")
@@ -81,23 +80,9 @@ def client(app):
     return app.test_client()
 
 
-SLOTS = {"consulter": "家族", "consulter_relation": "子", "subject_age": "80代以上", "subject_living": "一人暮らし",
-         "wish_urgency": "数日のうち", "contact_method": "電話", "contact_time": "平日の午前",
-         "contact_name": "北斗花子", "contact_phone": "090-1111-2222"}
-
-
-def make_handoff(db, *, consent: bool = True, urgency: str = "low", urgent: bool = False, channel: str = "web",
-                 fields=("elderly", "hikikomori"), text: Optional[str] = "母のことで相談です。",
-                 phrases=()) -> str:
-    fields = list(fields)
-    summary = build_summary(
-        received_at=now(), channel=channel, consent="yes" if consent else "no", fields=fields,
-        main_field=fields[0] if fields else None, urgency=urgency, urgency_phrases=list(phrases),
-        crisis_kinds=["suicide"] if urgent else [], route="sogo", route_reason="複数の分野にまたがるため",
-        agency_name="北斗市総合相談支援センター", slots=SLOTS)
-    return create_handoff(db, channel=channel, consent=consent, urgency=urgency, urgent=urgent, fields=fields,
-                          main_field=fields[0] if fields else None, summary=summary,
-                          resident_text=text if consent else None)
+def make_handoff(db, *, text: Optional[str] = "母のことで相談です。", **values) -> str:
+    """A stored case (``tests.cases.case_summary`` takes the values); its number."""
+    return create_handoff(db, case_summary(**values), resident_text=text)
 
 
 def csrf_token(client, path: str = "/staff/login") -> str:

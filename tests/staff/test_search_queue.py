@@ -7,22 +7,15 @@ import re
 
 import pytest
 
-from bot.clock import now
-from bot.store import create_handoff, raise_danger
-from bot.summary import build_summary
-from tests.staff.conftest import SLOTS, STAFF, audit_rows, csrf_token, login, make_handoff
+from bot.store import raise_danger
+from tests.cases import SLOTS
+from tests.staff.conftest import STAFF, audit_rows, csrf_token, login, make_handoff
 
 PHONE = "090-3333-4444"
 
 
 def handoff_with_phone(db, phone: str, *, fields=("poverty",)) -> str:
-    fields = list(fields)
-    summary = build_summary(
-        received_at=now(), channel="line", consent="yes", fields=fields, main_field=fields[0], urgency="low",
-        urgency_phrases=[], crisis_kinds=[], route="sogo", route_reason="複数の分野にまたがるため",
-        agency_name="北斗市総合相談支援センター", slots=dict(SLOTS, contact_phone=phone))
-    return create_handoff(db, channel="line", consent=True, urgency="low", urgent=False, fields=fields,
-                          main_field=fields[0], summary=summary, resident_text="相談です。")
+    return make_handoff(db, channel="line", fields=fields, text="相談です。", slots=dict(SLOTS, contact_phone=phone))
 
 
 def search(client, text: str):

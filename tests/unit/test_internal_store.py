@@ -9,10 +9,15 @@ import requests
 from bot.runner import free_port
 from bot.store import get_handoff, open_store
 from bot.web.internal_store import SECRET_HEADER, parse_listen, serve_in_thread
+from tests.cases import case_summary
 
 SECRET = "unit-store-secret-0123456789"
-CASE = {"channel": "line", "consent": True, "urgency": "medium", "urgent": False, "fields": ["elderly", "poverty"],
-        "main_field": "elderly", "summary": {"reception": {"channel": "line"}}, "resident_text": "母の介護"}
+CASE = {"summary": case_summary(channel="line", urgency="medium", fields=["elderly", "poverty"]), "resident_text": "母の介護"}
+
+
+def with_part(part: str, value) -> dict:
+    """CASE whose summary has ``part`` replaced."""
+    return dict(CASE, key="k" * 20, summary=dict(CASE["summary"], **{part: value}))
 
 
 @pytest.fixture
@@ -31,8 +36,7 @@ def test_new_case_then_saved_again_then_late_danger_each_once_per_key(store):
     url, session, db_path = store
     ref = session.post(url, json=dict(CASE, key="k" * 20), timeout=5).json()["ref"]
     assert session.post(url, json=dict(CASE, key="k" * 20), timeout=5).json()["ref"] == ref
-    update = dict(CASE, key="u" * 20, urgency="high", note="内容を更新")
-    del update["channel"]
+    update = dict(CASE, key="u" * 20, summary=case_summary(channel="web", urgency="high"), note="内容を更新")
     for _ in range(2):
         answer = session.post(f"{url}/{ref}/case", json=update, timeout=5)
         assert answer.status_code == 200 and answer.json() == {"updated": True}
@@ -52,8 +56,9 @@ def test_unknown_case_is_not_updated_and_bad_requests_say_what_is_wrong(store):
     danger = {"key": "d" * 20, "kinds": ["suicide"], "phrases": [], "kind_labels": ["自殺の危険"]}
     assert session.post(f"{url}/123-4566/danger", json=danger, timeout=5).json() == {"updated": False}
     assert session.post(f"{url}/not-a-ref/danger", json=danger, timeout=5).status_code == 404
-    for body, words in [(dict(CASE, key="short"), "request key"), (dict(CASE, key="k" * 20, channel="fax"), "channel"),
-                        (dict(CASE, key="k" * 20, fields="elderly"), "fields"), ([1, 2], "JSON object")]:
+    for body, words in [(dict(CASE, key="short"), "request key"), (with_part("reception", {"channel": "fax"}), "channel"),
+                        (with_part("fields", {"all": "elderly"}), "fields"), (dict(CASE, key="k" * 20, summary=[]), "summary"),
+                        ([1, 2], "JSON object")]:
         answer = session.post(url, json=body, timeout=5)
         assert answer.status_code == 400 and words in answer.json()["error"]["message"], body
     assert session.post(url, data=b"x" * (600 * 1024), headers={"Content-Type": "application/json"},

@@ -7,14 +7,13 @@ import sqlite3
 import pytest
 
 from bot.store import (StoreError, create_handoff, get_handoff, is_valid_reference, new_reference, open_store,
-                       transaction)
+                       transaction, update_case)
+from tests.cases import case_summary
 
 
-def _make(db, **overrides):
-    args = dict(channel="web", consent=True, urgency="medium", urgent=False, fields=["elderly", "poverty"],
-                main_field="elderly", summary={"reception": {"channel": "web"}}, resident_text="母の介護と借金")
-    args.update(overrides)
-    return create_handoff(db, **args)
+def _make(db, resident_text="母の介護と借金", **values):
+    return create_handoff(db, case_summary(**dict(dict(urgency="medium", fields=["elderly", "poverty"]), **values)),
+                          resident_text=resident_text)
 
 
 def test_schema_wal_and_round_trip(tmp_path):
@@ -33,6 +32,32 @@ def test_no_consent_keeps_no_free_text(tmp_path):
     ref = _make(db, consent=False, resident_text="should not be stored")
     row = get_handoff(db, ref)
     assert row["consent"] == "no" and row["resident_text"] is None
+
+
+def test_the_columns_come_from_the_summary_and_a_bad_summary_names_its_part(tmp_path):
+    db = open_store(tmp_path / "s.db")
+    row = get_handoff(db, _make(db, channel="line", urgency="high", urgent=True, fields=["dv_abuse", "kids"]))
+    assert (row["channel"], row["consent"], row["urgency"], row["urgent"]) == ("line", "yes", "high", 1)
+    assert row["fields"] == ["dv_abuse", "kids"] and row["main_field"] == "dv_abuse"
+    calm = get_handoff(db, _make(db, consent=False))
+    assert (calm["consent"], calm["urgency"], calm["urgent"]) == ("no", "medium", 0)
+    for part, value in [("reception", {"channel": "fax"}), ("urgency", {"level": "soon"}), ("fields", {"all": "elderly"}),
+                        ("consent", "maybe")]:
+        with pytest.raises(ValueError, match=part):
+            create_handoff(db, dict(case_summary(), **{part: value}))
+    assert db["handoffs"].count == 2
+
+
+def test_a_case_saved_again_keeps_its_channel_and_the_higher_urgency(tmp_path):
+    db = open_store(tmp_path / "s.db")
+    ref = _make(db, channel="line", urgency="high", urgent=True)
+    assert update_case(db, ref, case_summary(urgency="low", fields=["poverty"]), resident_text="借金も", note="追加")
+    row = get_handoff(db, ref)
+    assert (row["channel"], row["urgency"], row["urgent"], row["fields"]) == ("line", "high", 1, ["poverty"])
+    assert row["resident_text"] == "借金も" and row["summary"]["reception"]["ref"] == ref
+    assert update_case(db, ref, case_summary(consent=False), resident_text="消える", note="同意の取り消し")
+    assert get_handoff(db, ref)["resident_text"] is None
+    assert not update_case(db, "123-4566", case_summary(), resident_text=None, note="x")
 
 
 def test_migration_is_idempotent(tmp_path):
