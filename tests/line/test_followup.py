@@ -19,7 +19,7 @@ from cryptography.fernet import Fernet
 from bot.directory import get_directory
 from bot.store import open_store
 from bot.web.line import contact
-from bot.web.staff import auth
+from bot.web.staff import accounts as account_store
 from tests.conftest import REF, Conversation, all_text
 from tests.line.helpers import (TEST_CONTACT_KEY, event, new_user_id, postback_event, quick_reply_items, reply_messages,
                                 text_event)
@@ -47,8 +47,8 @@ def staff_accounts(stack):
     db = open_store(stack.db_path)
     try:
         for (name, password), role in ((STAFF, "staff"), (ADMIN, "admin")):
-            if auth.get_user(db, name) is None:
-                auth.create_user(db, name, role, password)
+            if account_store.get_user(db, name) is None:
+                account_store.create_user(db, name, role, password)
     finally:
         db.conn.close()
     return {"staff": STAFF, "admin": ADMIN}
@@ -312,12 +312,12 @@ def test_reply_route_checks_login_csrf_and_role(line, line_api, stack, db_path, 
     disabled = ("line-teishi", "Nanae-Hills-2026x")
     db = open_store(db_path)
     try:
-        if auth.get_user(db, disabled[0]) is None:
-            auth.create_user(db, disabled[0], "staff", disabled[1])
-        auth.set_disabled(db, disabled[0], False)
+        if account_store.get_user(db, disabled[0]) is None:
+            account_store.create_user(db, disabled[0], "staff", disabled[1])
+        account_store.set_disabled(db, disabled[0], False)
         member = Staff(stack.web_url, *disabled)
         member_form = member.form(ref)
-        auth.set_disabled(db, disabled[0], True)
+        account_store.set_disabled(db, disabled[0], True)
     finally:
         db.conn.close()
     gone = member.http.post(url, data=dict(member_form, text="こんにちは"), allow_redirects=False, timeout=10)

@@ -53,9 +53,9 @@ def db(db_file):
 
 @pytest.fixture
 def accounts(db):
-    from bot.web.staff import auth
-    auth.create_user(db, ADMIN[0], "admin", ADMIN[1])
-    auth.create_user(db, STAFF[0], "staff", STAFF[1])
+    from bot.web.staff import accounts as account_store
+    account_store.create_user(db, ADMIN[0], "admin", ADMIN[1])
+    account_store.create_user(db, STAFF[0], "staff", STAFF[1])
     return {"admin": ADMIN, "staff": STAFF}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.web.staff import auth
+from bot.web.staff import accounts as account_store
 from tests.staff.conftest import ADMIN, CSRF_FIELD, STAFF, audit_rows, csrf_token, login, make_handoff
 
 
@@ -73,7 +74,7 @@ def test_posts_without_csrf_token_are_rejected(app, client, db, accounts):
     row = next(iter(db.query("SELECT status, assignee FROM handoffs WHERE ref = ?", [ref])))
     assert row["status"] == "new" and row["assignee"] is None
     assert not list(db.query("SELECT * FROM handoff_events"))
-    assert not auth.get_user(db, STAFF[0]).disabled
+    assert not account_store.get_user(db, STAFF[0]).disabled
     assert client.get("/staff/").status_code == 200  # still logged in: logout without token failed
 
 
@@ -106,12 +107,12 @@ def test_lockout_after_five_failures(client, db, accounts, clock):
     assert login(client, *ADMIN).status_code == 401
     clock.advance(minutes=2)
     assert login(client, *ADMIN).status_code == 303
-    assert auth.get_user(db, ADMIN[0]).failed_logins == 0
+    assert account_store.get_user(db, ADMIN[0]).failed_logins == 0
 
 
 def test_unknown_user_and_disabled_account(client, db, accounts):
     assert login(client, "nobody", "whatever-password").status_code == 401
-    auth.set_disabled(db, STAFF[0], True)
+    account_store.set_disabled(db, STAFF[0], True)
     response = login(client, *STAFF)
     assert response.status_code == 401
     assert [r["detail"] for r in audit_rows(db, "login_failed")] == ['{"reason": "unknown"}', '{"reason": "disabled"}']
@@ -159,7 +160,7 @@ def test_idle_session_expires(client, db, accounts, clock):
 
 def test_disabling_an_account_ends_its_sessions(client, db, accounts):
     assert login(client, *STAFF).status_code == 303
-    auth.set_disabled(db, STAFF[0], True)
+    account_store.set_disabled(db, STAFF[0], True)
     assert client.get("/staff/").status_code == 302
 
 
@@ -209,7 +210,7 @@ def test_staff_role_cannot_use_admin_functions(client, accounts, db, clock, meth
     assert denied and denied[-1]["username"] == STAFF[0] and denied[-1]["target"] == url
     assert not audit_rows(db, "export_csv") and not audit_rows(db, "purge")
     assert next(iter(db.query("SELECT resident_text FROM handoffs WHERE ref = ?", [ref])))["resident_text"] == "古い相談"
-    assert not auth.get_user(db, ADMIN[0]).disabled
+    assert not account_store.get_user(db, ADMIN[0]).disabled
 
 
 def test_staff_menu_hides_admin_links(as_staff):
@@ -223,11 +224,11 @@ def test_admin_account_page_unlocks_and_disables(as_admin, db, client):
     assert "ロック中" in as_admin.get("/staff/accounts").get_data(as_text=True)
     token = csrf_token(as_admin, "/staff/accounts")
     assert as_admin.post(f"/staff/accounts/{STAFF[0]}", data={"action": "unlock", "csrf_token": token}).status_code == 303
-    assert auth.get_user(db, STAFF[0]).locked_until is None
+    assert account_store.get_user(db, STAFF[0]).locked_until is None
     as_admin.post(f"/staff/accounts/{STAFF[0]}", data={"action": "disable", "csrf_token": token})
-    assert auth.get_user(db, STAFF[0]).disabled
+    assert account_store.get_user(db, STAFF[0]).disabled
     as_admin.post(f"/staff/accounts/{ADMIN[0]}", data={"action": "disable", "csrf_token": token})
-    assert not auth.get_user(db, ADMIN[0]).disabled  # not yourself
+    assert not account_store.get_user(db, ADMIN[0]).disabled  # not yourself
     assert [r["target"] for r in audit_rows(db) if r["action"].startswith("account_")] == [STAFF[0], STAFF[0]]
 
 

@@ -7,6 +7,7 @@ import subprocess
 
 from bot import PROJECT_ROOT
 from bot.web.staff import auth
+from bot.web.staff import accounts as account_store
 from tests.staff.conftest import audit_rows, make_handoff
 
 
@@ -20,7 +21,7 @@ def run_staff(app, *args, stdin=""):
 def test_create_list_disable(app, db):
     assert run_staff(app, "create", "--username", "sato", "--role", "admin", stdin="Goryokaku-Star-88\n") == 0
     assert "created sato (admin" in run_staff.last.stdout
-    user = auth.get_user(db, "sato")
+    user = account_store.get_user(db, "sato")
     assert user.role == "admin"
     stored = next(iter(db.query("SELECT password_hash FROM staff_users WHERE username = 'sato'")))["password_hash"]
     assert stored.startswith("scrypt:") and "Goryokaku" not in stored
@@ -29,9 +30,9 @@ def test_create_list_disable(app, db):
     assert run_staff(app, "list") == 0
     assert "sato\tadmin\tactive" in run_staff.last.stdout
     assert run_staff(app, "disable", "--username", "sato") == 0
-    assert auth.get_user(db, "sato").disabled
+    assert account_store.get_user(db, "sato").disabled
     assert run_staff(app, "enable", "--username", "sato") == 0
-    assert not auth.get_user(db, "sato").disabled
+    assert not account_store.get_user(db, "sato").disabled
     assert run_staff(app, "disable", "--username", "ghost") == 1
     assert [r["action"] for r in audit_rows(db)] == ["account_create", "account_disable", "account_enable"]
     assert all(r["username"] == "cli" for r in audit_rows(db))
@@ -42,7 +43,7 @@ def test_weak_passwords_are_refused(app, db):
     for weak in ("short-pass", "", "aaaaaaaaaaaaaaaa", "suzuki-password-x", "password1234", " padded-pass-word "):
         assert run_staff(app, "create", "--username", "suzuki", stdin=weak + "\n") == 1, weak
         errors += run_staff.last.stderr
-    assert auth.get_user(db, "suzuki") is None
+    assert account_store.get_user(db, "suzuki") is None
     assert "12文字以上" in errors and "Traceback" not in errors
     assert run_staff(app, "create", "--username", "x", stdin="Long-Enough-Pass-1\n") == 1
     assert run_staff(app, "create", "--username", "bad name", stdin="Long-Enough-Pass-1\n") == 1

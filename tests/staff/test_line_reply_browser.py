@@ -12,7 +12,7 @@ from bot import PROJECT_ROOT
 
 from bot.store import open_store, transaction
 from bot.web.line import contact
-from bot.web.staff import auth
+from bot.web.staff import accounts as account_store
 from tests.chromium import staff_page
 from tests.line.helpers import TEST_CONTACT_KEY, new_user_id
 from tests.staff.conftest import make_handoff
@@ -30,8 +30,8 @@ def line_case(stack, line_api, monkeypatch):
     monkeypatch.setenv("SOUDAN_NOW", "2026-11-30T10:00:00+09:00")
     db = open_store(stack.db_path)
     try:
-        if auth.get_user(db, ACCOUNT[0]) is None:
-            auth.create_user(db, ACCOUNT[0], "staff", ACCOUNT[1])
+        if account_store.get_user(db, ACCOUNT[0]) is None:
+            account_store.create_user(db, ACCOUNT[0], "staff", ACCOUNT[1])
         ref = make_handoff(db, channel="line")
         with transaction(db):
             db.execute("UPDATE handoffs SET summary = json_set(summary, '$.wish.contact_method', 'LINE') "

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from bot.web.staff import auth
+from bot.web.staff import accounts as account_store
 from tests.staff.conftest import ADMIN, CSRF_FIELD, STAFF, audit_rows
 
 WRONG = "wrong-password-1234"
@@ -46,7 +47,7 @@ def test_many_failures_from_one_address_lock_it_for_every_username(app, db, acco
     # Now even a right password for an untouched account is refused from that address...
     response = login_from(client, attacker, *STAFF)
     assert response.status_code == 401 and "ロックされています" in message(response)
-    assert auth.get_user(db, STAFF[0]).locked_until is None  # the account itself is not locked
+    assert account_store.get_user(db, STAFF[0]).locked_until is None  # the account itself is not locked
     # ...while the same account logs in from another address.
     assert login_from(app.test_client(), "198.51.100.20", *STAFF).status_code == 303
     assert len(audit_rows(db, "address_locked")) == 1
@@ -70,7 +71,7 @@ def test_failures_from_many_addresses_lock_the_account(app, db, accounts):
     assert "ロックされています" in message(response)
     response = login_from(client, "192.0.2.99", *ADMIN)
     assert response.status_code == 401 and "ロックされています" in message(response)
-    assert auth.get_user(db, ADMIN[0]).locked_until
+    assert account_store.get_user(db, ADMIN[0]).locked_until
     # Another account from the same addresses is not affected.
     assert login_from(client, "192.0.2.1", *STAFF).status_code == 303
 
@@ -97,7 +98,7 @@ def test_admin_unlock_clears_the_lock(app, db, accounts):
     for i in range(auth.LOCK_AFTER):
         login_from(client, "192.0.2.60", STAFF[0], WRONG)
     assert login_from(client, "192.0.2.60", *STAFF).status_code == 401
-    auth.unlock(db, STAFF[0])
+    account_store.unlock(db, STAFF[0])
     assert login_from(client, "192.0.2.60", *STAFF).status_code == 303
 
 

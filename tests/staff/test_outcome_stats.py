@@ -21,7 +21,7 @@ from bot.directory import get_directory
 from bot.store import open_store
 from bot.web import outcomes
 from bot.web.line.security import pseudonym
-from bot.web.staff import auth
+from bot.web.staff import accounts as account_store
 from bot.web.staff.queries import purge_text
 from tests.conftest import REF, Conversation, all_text
 from tests.line.helpers import body_of, headers_for, new_user_id, postback_event, reply_messages, text_event
@@ -62,8 +62,8 @@ class Line:
 def staff_session(stack) -> requests.Session:
     db = open_store(stack.db_path)
     try:
-        if not auth.get_user(db, USERNAME):
-            auth.create_user(db, USERNAME, "staff", PASSWORD)
+        if not account_store.get_user(db, USERNAME):
+            account_store.create_user(db, USERNAME, "staff", PASSWORD)
     finally:
         db.conn.close()
     session = requests.Session()

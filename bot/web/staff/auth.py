@@ -1,6 +1,6 @@
-"""Staff accounts, passwords, login lockout and server-side sessions.
+"""Staff login: checking a password with the lockout rules, and server-side sessions. The accounts
+themselves (create, list, disable, unlock, set a password) are ``bot.web.staff.accounts``.
 
-- Passwords: scrypt hashes (werkzeug), at least 12 characters; no default account exists.
 - Lockout, by account: after ``LOCK_AFTER`` failed logins in a row (from any address) the account
   is locked ``LOCK_MINUTES``. A username that does not exist is counted and locked the same way,
   so the answers never tell whether a name exists.
@@ -13,80 +13,21 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import List, Optional, Tuple
+from typing import Optional, Tuple
 
 import sqlite_utils
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
-from bot.store import transaction
 from bot.clock import now, stamp
+from bot.store import transaction
+from bot.web.staff.accounts import StaffUser, get_user, get_user_by_id, hash_password, name_key, password_matches
 
-ROLES = ("staff", "admin")
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 128
 LOCK_AFTER = 5
 LOCK_MINUTES = 15
 ADDRESS_LOCK_AFTER = 20
 LOCKED_OUTCOMES = ("locked", "locked_now", "address_locked", "address_locked_now")
-USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,31}$")
-_COMMON = {"password1234", "passwordpassword", "123456789012", "1234567890123", "qwertyuiopas",
-           "hokutohokuto", "hokuto123456", "administrator", "soudansoudan", "abcdefghijkl"}
-
-
-class AccountError(ValueError):
-    """A bad username, role or password, or an unknown account (message in Japanese)."""
-
-
-@dataclass(frozen=True)
-class StaffUser:
-    id: int
-    username: str
-    role: str
-    disabled: bool
-    failed_logins: int
-    locked_until: Optional[str]
-    created_at: str
-    last_login_at: Optional[str]
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    def locked_at(self, moment: datetime) -> bool:
-        return bool(self.locked_until) and datetime.fromisoformat(self.locked_until) > moment
-
-
-def _user(row) -> StaffUser:
-    return StaffUser(id=row["id"], username=row["username"], role=row["role"], disabled=bool(row["disabled"]),
-                     failed_logins=row["failed_logins"], locked_until=row["locked_until"],
-                     created_at=row["created_at"], last_login_at=row["last_login_at"])
-
-
-def password_problem(username: str, password: str) -> Optional[str]:
-    """Why a password is too weak, or None."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"パスワードは{MIN_PASSWORD_LENGTH}文字以上にしてください。"
-    if len(password) > MAX_PASSWORD_LENGTH:
-        return f"パスワードは{MAX_PASSWORD_LENGTH}文字以内にしてください。"
-    if password != password.strip():
-        return "パスワードの最初と最後に空白は使えません。"
-    lowered = password.lower()
-    if username and username.lower() in lowered:
-        return "パスワードにユーザー名を含めないでください。"
-    if len(set(password)) < 5:
-        return "同じ文字のくり返しが多すぎます。"
-    if lowered in _COMMON:
-        return "よく使われるパスワードは使えません。"
-    return None
-
-
-def hash_password(password: str) -> str:
-    return generate_password_hash(password, method="scrypt")
-
 
 _DUMMY_HASH: Optional[str] = None
 
@@ -97,73 +38,6 @@ def _dummy_check(password: str) -> None:
     if _DUMMY_HASH is None:
         _DUMMY_HASH = hash_password(secrets.token_hex(16))
     check_password_hash(_DUMMY_HASH, password)
-
-
-def get_user(db: sqlite_utils.Database, username: str) -> Optional[StaffUser]:
-    rows = list(db.query("SELECT * FROM staff_users WHERE username = ?", [username]))
-    return _user(rows[0]) if rows else None
-
-
-def get_user_by_id(db: sqlite_utils.Database, user_id: int) -> Optional[StaffUser]:
-    rows = list(db.query("SELECT * FROM staff_users WHERE id = ?", [user_id]))
-    return _user(rows[0]) if rows else None
-
-
-def list_users(db: sqlite_utils.Database) -> List[StaffUser]:
-    return [_user(r) for r in db.query("SELECT * FROM staff_users ORDER BY username")]
-
-
-def create_user(db: sqlite_utils.Database, username: str, role: str, password: str) -> StaffUser:
-    if not USERNAME_PATTERN.match(username or ""):
-        raise AccountError("ユーザー名は英数字と . _ - の3〜32文字にしてください。")
-    if role not in ROLES:
-        raise AccountError("役割は staff か admin にしてください。")
-    problem = password_problem(username, password)
-    if problem:
-        raise AccountError(problem)
-    if get_user(db, username):
-        raise AccountError(f"ユーザー名 {username} はすでにあります。")
-    with transaction(db):
-        db.execute("INSERT INTO staff_users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
-                   [username, hash_password(password), role, stamp()])
-    return get_user(db, username)
-
-
-def _require(db: sqlite_utils.Database, username: str) -> StaffUser:
-    user = get_user(db, username)
-    if user is None:
-        raise AccountError(f"ユーザー名 {username} はありません。")
-    return user
-
-
-def set_disabled(db: sqlite_utils.Database, username: str, disabled: bool) -> StaffUser:
-    user = _require(db, username)
-    with transaction(db):
-        db.execute("UPDATE staff_users SET disabled = ? WHERE id = ?", [1 if disabled else 0, user.id])
-        if disabled:
-            end_user_sessions(db, user.id)
-    return get_user_by_id(db, user.id)
-
-
-def unlock(db: sqlite_utils.Database, username: str) -> StaffUser:
-    user = _require(db, username)
-    with transaction(db):
-        db.execute("UPDATE staff_users SET failed_logins = 0, locked_until = NULL WHERE id = ?", [user.id])
-        db.execute("DELETE FROM login_throttle WHERE key = ?", [f"user:{user.username}"])
-    return get_user_by_id(db, user.id)
-
-
-def set_password(db: sqlite_utils.Database, username: str, password: str) -> StaffUser:
-    user = _require(db, username)
-    problem = password_problem(username, password)
-    if problem:
-        raise AccountError(problem)
-    with transaction(db):
-        db.execute("UPDATE staff_users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE id = ?",
-                   [hash_password(password), user.id])
-        db.execute("DELETE FROM login_throttle WHERE key = ?", [f"user:{user.username}"])
-        end_user_sessions(db, user.id)
-    return get_user_by_id(db, user.id)
 
 
 def _throttle_locked(db: sqlite_utils.Database, key: str, moment: datetime) -> bool:
@@ -215,28 +89,27 @@ def authenticate(db: sqlite_utils.Database, username: str, password: str,
     password hash, so neither the answer nor its time tells whether a name exists."""
     moment = now()
     user = get_user(db, username) if username else None
-    name_key = f"user:{username}"
+    user_key = name_key(username)
     address_key = f"addr:{address}" if address else None
     if address_key and _throttle_locked(db, address_key, moment):
         _dummy_check(password)
         return user, "address_locked"
-    if _throttle_locked(db, name_key, moment) or (user is not None and user.locked_at(moment)):
+    if _throttle_locked(db, user_key, moment) or (user is not None and user.locked_at(moment)):
         _dummy_check(password)
         return user, "locked"
     if user is None:
         _dummy_check(password)
         good = False
     else:
-        stored = db.query("SELECT password_hash FROM staff_users WHERE id = ?", [user.id])
-        good = check_password_hash(next(iter(stored))["password_hash"], password)
+        good = password_matches(db, user, password)
     with transaction(db):
         if good and not user.disabled:
-            db.execute("DELETE FROM login_throttle WHERE key = ?", [name_key])
+            db.execute("DELETE FROM login_throttle WHERE key = ?", [user_key])
             db.execute("UPDATE staff_users SET failed_logins = 0, locked_until = NULL, last_login_at = ? WHERE id = ?",
                        [stamp(moment), user.id])
             return get_user_by_id(db, user.id), "ok"
         _prune_throttle(db, moment)
-        failures, locked = _throttle_fail(db, name_key, LOCK_AFTER, moment, window=False)
+        failures, locked = _throttle_fail(db, user_key, LOCK_AFTER, moment, window=False)
         if user is not None:
             db.execute("UPDATE staff_users SET failed_logins = ?, locked_until = ? WHERE id = ?",
                        [failures, stamp(moment + timedelta(minutes=LOCK_MINUTES)) if locked else None, user.id])
@@ -297,7 +170,3 @@ def end_session(db: sqlite_utils.Database, token: str) -> None:
         with transaction(db):
             db.execute("UPDATE staff_sessions SET ended_at = ? WHERE token_hash = ? AND ended_at IS NULL",
                        [stamp(), _token_hash(token)])
-
-
-def end_user_sessions(db: sqlite_utils.Database, user_id: int) -> None:
-    db.execute("UPDATE staff_sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL", [stamp(), user_id])

@@ -19,8 +19,9 @@ from contextlib import contextmanager
 import click
 from flask.cli import AppGroup
 
+from bot.clock import now
 from bot.store import StoreError, db_path, open_store
-from bot.web.staff import audit, auth
+from bot.web.staff import accounts, audit, auth
 from bot.web.staff.labels import ROLE_LABELS
 from bot.web.staff.queries import SYSTEM_RETENTION, default_days, purge_text
 
@@ -46,7 +47,7 @@ def _store():
         sys.exit(2)
     try:
         yield db
-    except auth.AccountError as exc:
+    except accounts.AccountError as exc:
         click.echo(f"エラー: {exc}", err=True)
         sys.exit(1)
     finally:
@@ -58,11 +59,11 @@ _username = click.option("--username", required=True)
 
 @staff_cli.command("create")
 @_username
-@click.option("--role", type=click.Choice(auth.ROLES), default="staff", show_default=True)
+@click.option("--role", type=click.Choice(accounts.ROLES), default="staff", show_default=True)
 def create(username: str, role: str) -> None:
     """Create an account (password from a prompt or standard input)."""
     with _store() as db:
-        user = auth.create_user(db, username, role, read_password())
+        user = accounts.create_user(db, username, role, read_password())
         audit.record(db, "account_create", CLI_ACTOR, target=user.username, detail={"role": user.role})
         click.echo(f"created {user.username} ({user.role} / {ROLE_LABELS[user.role]}) in {db_path()}")
 
@@ -71,11 +72,11 @@ def create(username: str, role: str) -> None:
 def list_accounts() -> None:
     """List accounts."""
     with _store() as db:
-        users = auth.list_users(db)
+        users = accounts.list_users(db)
         if not users:
             click.echo(f"no accounts in {db_path()}")
         for u in users:
-            state = "disabled" if u.disabled else ("locked" if u.locked_at(auth.now()) else "active")
+            state = "disabled" if u.disabled else ("locked" if u.locked_at(now()) else "active")
             click.echo(f"{u.username}\t{u.role}\t{state}\tcreated {u.created_at}\tlast login {u.last_login_at or '-'}")
 
 
@@ -84,7 +85,7 @@ def _switch(name: str, disabled: bool, help_text: str) -> None:
     @_username
     def command(username: str) -> None:
         with _store() as db:
-            user = auth.set_disabled(db, username, disabled)
+            user = accounts.set_disabled(db, username, disabled)
             audit.record(db, f"account_{name}", CLI_ACTOR, target=user.username)
             click.echo(f"{name}d {user.username}")
 
@@ -98,7 +99,7 @@ _switch("enable", False, "Enable an account.")
 def unlock(username: str) -> None:
     """Clear the login lockout of an account."""
     with _store() as db:
-        user = auth.unlock(db, username)
+        user = accounts.unlock(db, username)
         audit.record(db, "account_unlock", CLI_ACTOR, target=user.username)
         click.echo(f"unlocked {user.username}")
 
@@ -118,7 +119,7 @@ def unlock_address(address: str) -> None:
 def password(username: str) -> None:
     """Set a new password (ends the account's sessions)."""
     with _store() as db:
-        user = auth.set_password(db, username, read_password())
+        user = accounts.set_password(db, username, read_password())
         audit.record(db, "account_password", CLI_ACTOR, target=user.username)
         click.echo(f"password changed for {user.username}; its sessions were ended")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, url_for
 
 from bot.clock import now
-from bot.web.staff import auth
+from bot.web.staff import accounts as account_store
 from bot.web.staff.forms import AccountActionForm
 from bot.web.staff.views.common import _audit, _db, admin_required, bp
 
@@ -14,7 +14,7 @@ from bot.web.staff.views.common import _audit, _db, admin_required, bp
 @admin_required
 def accounts():
     _audit("view_accounts")
-    return render_template("staff/accounts.html", users=auth.list_users(_db()), moment=now(),
+    return render_template("staff/accounts.html", users=account_store.list_users(_db()), moment=now(),
                            form=AccountActionForm(formdata=None))
 
 
@@ -31,10 +31,10 @@ def account_action(username: str):
         return redirect(url_for("staff.accounts"), code=303)
     try:
         if action == "unlock":
-            auth.unlock(_db(), username)
+            account_store.unlock(_db(), username)
         else:
-            auth.set_disabled(_db(), username, action == "disable")
-    except auth.AccountError as exc:
+            account_store.set_disabled(_db(), username, action == "disable")
+    except account_store.AccountError as exc:
         flash(str(exc), "error")
         return redirect(url_for("staff.accounts"), code=303)
     _audit(f"account_{action}", target=username)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, g, redirect, render_template, url_for
 
 from bot.store import get_handoff, is_valid_reference
-from bot.web.staff import auth, labels
+from bot.web.staff import accounts, labels
 from bot.web.staff.forms import AssignForm, NoteForm, StatusForm
 from bot.web.staff.queries import Conflict, WorkflowError, add_note, change_status, events, set_assignee
 from bot.web.staff.views.common import _agency_name, _audit, _db, bp
@@ -17,7 +17,7 @@ def _load(ref: str) -> dict:
 
 
 def _active_usernames():
-    return [u.username for u in auth.list_users(_db()) if not u.disabled]
+    return [u.username for u in accounts.list_users(_db()) if not u.disabled]
 
 
 def _detail(handoff: dict, *, status_form=None, note_form=None, assign_form=None, error=None, code=200):
