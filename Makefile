@@ -124,7 +124,7 @@ staff-user: setup
 purge: setup
 	$(WEB_VENV)/bin/flask --app bot.web staff purge $(if $(DAYS),--days "$(DAYS)")
 	@if [ -n "$$TRACKER_STORE_URL" ]; then \
-	  $(RASA_PY) -m bot.tracker_retention --days "$(or $(DAYS),$$($(WEB_PY) -c 'from bot.web.staff.queries import default_days; print(default_days())'))"; \
+	  $(RASA_PY) -m bot.tracker_retention --days "$(or $(DAYS),$$($(WEB_PY) -c 'from bot.web.staff.retention import default_days; print(default_days())'))"; \
 	fi
 
 clean:

@@ -357,7 +357,7 @@ def test_line_refusing_the_push_is_said_plainly_and_kept_in_the_history(line, li
 
 def test_retention_deletes_the_id_and_the_words_of_the_exchange(tmp_path, monkeypatch):
     """Retention on a real SQLite file (the stack's clock is fixed, so its cases are not old)."""
-    from bot.web.staff.queries import purge_text
+    from bot.web.staff.retention import purge_text
     from tests.staff.conftest import make_handoff
 
     monkeypatch.setenv("SOUDAN_DB", str(tmp_path / "soudan.db"))

@@ -22,7 +22,7 @@ from bot.store import open_store
 from bot.web import outcomes
 from bot.web.line.security import pseudonym
 from bot.web.staff import accounts as account_store
-from bot.web.staff.queries import purge_text
+from bot.web.staff.retention import purge_text
 from tests.conftest import REF, Conversation, all_text
 from tests.line.helpers import body_of, headers_for, new_user_id, postback_event, reply_messages, text_event
 from tests.staff.conftest import make_handoff

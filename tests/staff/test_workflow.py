@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from bot.web.staff.queries import default_days
+from bot.web.staff.retention import default_days
 from tests.staff.conftest import ADMIN, STAFF, audit_rows, csrf_token, login, make_handoff
 
 

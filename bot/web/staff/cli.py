@@ -23,7 +23,7 @@ from bot.clock import now
 from bot.store import StoreError, db_path, open_store
 from bot.web.staff import accounts, audit, auth
 from bot.web.staff.labels import ROLE_LABELS
-from bot.web.staff.queries import SYSTEM_RETENTION, default_days, purge_text
+from bot.web.staff.retention import SYSTEM_RETENTION, default_days, purge_text
 
 CLI_ACTOR = "cli"
 

@@ -5,7 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from bot.web.staff.queries import NOTE_MAX_CHARS, SEARCH_MAX_CHARS
+from bot.web.staff.queries import SEARCH_MAX_CHARS
+from bot.web.staff.workflow import NOTE_MAX_CHARS
 
 
 class LoginForm(FlaskForm):

@@ -1,40 +1,23 @@
-"""Staff-side reads and writes on the handoff store: the queue, one case, the workflow with its
-append-only history, retention and weekly statistics. Used by the pages and the CLIs."""
+"""Staff-side reads of the handoff store: the queue with its filters, search by 受付番号 or phone
+number, a case's history, weekly statistics. The writes are ``workflow`` (status, note, assignee)
+and ``retention`` (purge)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
-from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Dict, List, Mapping, Optional, Tuple
 
 import sqlite_utils
 
-from bot.clock import now, stamp
-from bot.store import LATE_DANGER_AT, add_event, is_valid_reference, transaction
-from bot.web.line import contact as line_contact
-from bot.web.staff.labels import (CHANNELS, CONSENT_VIEWS, FIELDS, NO_FIELD, STATUSES, TRANSITIONS, URGENCIES)
+from bot.clock import now
+from bot.store import LATE_DANGER_AT, is_valid_reference
+from bot.web.staff.labels import CHANNELS, CONSENT_VIEWS, FIELDS, NO_FIELD, STATUSES, URGENCIES
 
 PAGE_SIZE = 50
-NOTE_MAX_CHARS = 2000
-SYSTEM_RETENTION = "system:retention"
-DEFAULT_RETENTION_DAYS = 365
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# What stays of a summary after retention: the same anonymous minimum the bot keeps without consent.
-ANONYMOUS_SUMMARY_KEYS = ("reception", "fields", "urgency", "consent", "consent_label", "suggested_agency")
-
-
-class WorkflowError(ValueError):
-    """A move the workflow does not allow, or bad input (message in Japanese, shown to staff)."""
-
-
-class Conflict(WorkflowError):
-    """Someone else changed the case since this member of staff saw it (HTTP 409)."""
-
-
-MOVED_MEANWHILE = "ほかの職員がこの相談の状態を変えました。画面を読み込み直して確認してください。"
 
 
 @dataclass
@@ -219,112 +202,6 @@ def find_by_phone(db: sqlite_utils.Database, digits: str) -> List[dict]:
 def events(db: sqlite_utils.Database, handoff_id: int) -> List[dict]:
     return [dict(r) for r in db.query("SELECT * FROM handoff_events WHERE handoff_id = ? ORDER BY id",
                                       [handoff_id])]
-
-
-def _clean_note(note: Optional[str], required: bool) -> Optional[str]:
-    note = (note or "").replace("\r\n", "\n").strip()
-    if len(note) > NOTE_MAX_CHARS:
-        raise WorkflowError(f"メモは{NOTE_MAX_CHARS}文字以内にしてください。")
-    if required and not note:
-        raise WorkflowError("メモが空です。")
-    return note or None
-
-
-def change_status(db: sqlite_utils.Database, handoff: dict, to_status: str, username: str, *,
-                  expected_status: Optional[str] = None, agency: Optional[str] = None,
-                  note: Optional[str] = None, agencies: Iterable[str] = ()) -> None:
-    """Move a case along the workflow and record it in the history, in one transaction.
-
-    ``expected_status`` is the status the member of staff saw: if someone else moved the case
-    meanwhile, nothing changes and they are told."""
-    current = handoff["status"]
-    if expected_status and expected_status != current:
-        raise Conflict(MOVED_MEANWHILE)
-    if to_status not in TRANSITIONS.get(current, ()):
-        raise WorkflowError("この状態には変えられません。")
-    if to_status == "connected":
-        if not agency or agency not in set(agencies):
-            raise WorkflowError("「つないだ」にするときは、つないだ先を一覧から選んでください。")
-    else:
-        agency = None
-    note = _clean_note(note, required=False)
-    at = stamp()
-    with transaction(db):
-        cursor = db.execute(
-            "UPDATE handoffs SET status = ?, status_changed_at = ?, "
-            "connected_agency = COALESCE(?, connected_agency) WHERE id = ? AND status = ?",
-            [to_status, at, agency, handoff["id"], current])
-        if cursor.rowcount != 1:
-            raise Conflict(MOVED_MEANWHILE)
-        add_event(db, handoff["id"], username, "status", from_status=current, to_status=to_status,
-                   agency=agency, note=note)
-        forgot = to_status == "closed" and line_contact.forget(db, handoff["id"], "closed", username)
-    if forgot:  # closing deletes the resident's stored LINE id (issue 15)
-        line_contact.checkpoint(db)
-
-
-def add_note(db: sqlite_utils.Database, handoff: dict, username: str, note: str) -> None:
-    note = _clean_note(note, required=True)
-    with transaction(db):
-        add_event(db, handoff["id"], username, "note", note=note)
-
-
-def set_assignee(db: sqlite_utils.Database, handoff: dict, username: str, assignee: str,
-                 allowed: Iterable[str]) -> None:
-    assignee = (assignee or "").strip()
-    if assignee and assignee not in set(allowed):
-        raise WorkflowError("担当者は一覧から選んでください。")
-    if (handoff.get("assignee") or "") == assignee:
-        raise WorkflowError("担当者は変わっていません。")
-    with transaction(db):
-        db.execute("UPDATE handoffs SET assignee = ? WHERE id = ?", [assignee or None, handoff["id"]])
-        add_event(db, handoff["id"], username, "assign", assignee=assignee or None)
-
-
-def default_days() -> int:
-    """How long residents' words are kept: RETENTION_DAYS (a whole number of days, at least 1),
-    else 365."""
-    try:
-        days = int(os.environ.get("RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
-    except ValueError:
-        return DEFAULT_RETENTION_DAYS
-    return days if days >= 1 else DEFAULT_RETENTION_DAYS
-
-
-def anonymous_summary(summary: dict) -> dict:
-    return {k: summary[k] for k in ANONYMOUS_SUMMARY_KEYS if k in summary}
-
-
-def purge_before(days: int) -> datetime:
-    if days < 1:
-        raise ValueError("days must be at least 1")
-    return now() - timedelta(days=days)
-
-
-def purge_text(db: sqlite_utils.Database, days: int, *, username: str = SYSTEM_RETENTION,
-               dry_run: bool = False) -> dict:
-    """Remove residents' words and contact details from handoffs received more than ``days``
-    days ago. The rows stay (reference, date, channel, consent, fields, urgency, status), so
-    counts and statistics do not change. Returns {"cutoff", "purged", "kept_rows"}."""
-    cutoff = stamp(purge_before(days))
-    select = ("SELECT id, summary FROM handoffs WHERE created_at < ? AND text_purged_at IS NULL "
-              "AND (consent = 'yes' OR resident_text IS NOT NULL)")
-    rows = list(db.query(select, [cutoff]))
-    if not dry_run and rows:
-        at = stamp()
-        with transaction(db):
-            for row in rows:
-                summary = anonymous_summary(json.loads(row["summary"] or "{}"))
-                db.execute("UPDATE handoffs SET resident_text = NULL, summary = ?, text_purged_at = ? WHERE id = ?",
-                           [json.dumps(summary, ensure_ascii=False), at, row["id"]])
-                add_event(db, row["id"], username, "purge", note=f"保存期間（{days}日）を過ぎたため、"
-                                                                  "ご本人の言葉と連絡先を削除")
-                line_contact.forget(db, row["id"], "retention", username)  # the LINE id and exchange too
-                line_contact.purge_messages(db, row["id"])
-            # Old server-side sessions carry nothing useful after a month.
-            db.execute("DELETE FROM staff_sessions WHERE last_seen < ?", [stamp(now() - timedelta(days=30))])
-    kept = next(iter(db.query("SELECT count(*) AS n FROM handoffs")))["n"]
-    return {"cutoff": cutoff, "purged": len(rows), "kept_rows": kept, "dry_run": dry_run}
 
 
 def week_start(day: date) -> date:

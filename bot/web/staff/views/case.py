@@ -6,7 +6,8 @@ from flask import abort, current_app, flash, g, redirect, render_template, url_f
 from bot.store import get_handoff, is_valid_reference
 from bot.web.staff import accounts, labels
 from bot.web.staff.forms import AssignForm, NoteForm, StatusForm
-from bot.web.staff.queries import Conflict, WorkflowError, add_note, change_status, events, set_assignee
+from bot.web.staff.queries import events
+from bot.web.staff.workflow import NOTE_MAX_CHARS, Conflict, WorkflowError, add_note, change_status, set_assignee
 from bot.web.staff.views.common import _agency_name, _audit, _db, bp
 
 def _load(ref: str) -> dict:
@@ -67,7 +68,7 @@ def note(ref: str):
     handoff = _load(ref)
     form = NoteForm()
     if not form.validate():
-        return _detail(handoff, note_form=form, error="メモを書いてください（2000文字以内）。", code=400)
+        return _detail(handoff, note_form=form, error=f"メモを書いてください（{NOTE_MAX_CHARS}文字以内）。", code=400)
     try:
         add_note(_db(), handoff, g.staff_user.username, form.note.data)
     except WorkflowError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 
 from bot.web.staff.forms import PurgeForm
-from bot.web.staff.queries import default_days, purge_text
+from bot.web.staff.retention import default_days, purge_text
 from bot.web.staff.views.common import _audit, _db, admin_required, bp
 
 
