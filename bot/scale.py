@@ -35,6 +35,11 @@ ROLES = ("all", "web", "rasa")
 ROUTINGS = ("conversation", "message")
 
 
+def url_list(value: Optional[str]) -> Tuple[str, ...]:
+    """The URLs of a comma-separated setting (``RASA_URLS``), each once, without trailing slashes."""
+    return tuple(dict.fromkeys(u.strip().rstrip("/") for u in (value or "").split(",") if u.strip()))
+
+
 class ScaleConfigError(RuntimeError):
     """A scale-out setting is malformed or missing; the message says which and how."""
 
@@ -126,8 +131,7 @@ class ScaleStack(Stack):
     def rasa_urls(self, env: Mapping[str, str]) -> List[str]:
         """This machine's Rasa servers (roles all) and those listed in RASA_URLS, each once."""
         local = [f"http://127.0.0.1:{r}" for r, _ in self.pairs()] if self.role == "all" else []
-        listed = [u.strip().rstrip("/") for u in env.get("RASA_URLS", "").split(",") if u.strip()]
-        return list(dict.fromkeys(local + listed))
+        return list(dict.fromkeys(local + list(url_list(env.get("RASA_URLS")))))
 
     def build(self) -> None:
         env = self._env()

@@ -23,7 +23,7 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         DIRECTORY=get_directory(),
-        RASA=RasaClient(settings.all_rasa_urls, settings.all_action_server_urls, settings.rasa_timeout_seconds,
+        RASA=RasaClient(settings.rasa_urls, settings.action_server_urls, settings.rasa_timeout_seconds,
                         routing=settings.rasa_routing),
         RATE_LIMITERS={"session": RateLimiter(settings.rate_limit_per_session),
                        "ip": RateLimiter(settings.rate_limit_per_ip)},

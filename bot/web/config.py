@@ -6,11 +6,12 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Tuple
 
+from bot.scale import url_list
 
-def _urls(name: str, single: str, default: str) -> Tuple[str, ...]:
-    """A comma-separated list of URLs (``RASA_URLS``), else the one URL (``RASA_URL``)."""
-    listed = [u.strip().rstrip("/") for u in os.environ.get(name, "").split(",") if u.strip()]
-    return tuple(listed) or (os.environ.get(single, default).rstrip("/"),)
+
+def _urls(name: str, single: str, default: Tuple[str, ...]) -> Tuple[str, ...]:
+    """The URLs listed in ``name`` (``RASA_URLS``), else the one in ``single`` (``RASA_URL``)."""
+    return url_list(os.environ.get(name)) or url_list(os.environ.get(single)) or default
 
 
 def _int(name: str, default: int) -> int:
@@ -22,13 +23,12 @@ def _int(name: str, default: int) -> int:
 
 @dataclass
 class Settings:
-    rasa_url: str = "http://127.0.0.1:5005"
-    action_server_url: str = "http://127.0.0.1:5055"
-    # Scale-out (docs/deployment.md): several Rasa servers (RASA_URLS) sharing Rasa's SQL tracker
-    # store and redis lock store; "conversation" keeps a conversation on one server, "message"
-    # spreads each conversation's messages over all of them in turn.
-    rasa_urls: Tuple[str, ...] = ()
-    action_server_urls: Tuple[str, ...] = ()
+    # One Rasa server (RASA_URL) or several (RASA_URLS, docs/deployment.md) sharing Rasa's SQL
+    # tracker store and redis lock store; "conversation" routing keeps a conversation on one
+    # server, "message" spreads each conversation's messages over all of them in turn. The same
+    # for the action servers whose health the web side reports.
+    rasa_urls: Tuple[str, ...] = ("http://127.0.0.1:5005",)
+    action_server_urls: Tuple[str, ...] = ("http://127.0.0.1:5055",)
     rasa_routing: str = "conversation"
     # The handoff store's internal endpoint for action servers on other machines
     # (bot/web/internal_store.py): "host:port" on a private address, and its shared secret.
@@ -53,10 +53,8 @@ class Settings:
         origins = tuple(o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "").split(",") if o.strip())
         secret = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
         return cls(
-            rasa_url=os.environ.get("RASA_URL", cls.rasa_url).rstrip("/"),
-            action_server_url=os.environ.get("ACTION_SERVER_URL", cls.action_server_url).rstrip("/"),
-            rasa_urls=_urls("RASA_URLS", "RASA_URL", cls.rasa_url),
-            action_server_urls=_urls("ACTION_SERVER_URLS", "ACTION_SERVER_URL", cls.action_server_url),
+            rasa_urls=_urls("RASA_URLS", "RASA_URL", cls.rasa_urls),
+            action_server_urls=_urls("ACTION_SERVER_URLS", "ACTION_SERVER_URL", cls.action_server_urls),
             rasa_routing=os.environ.get("RASA_ROUTING", cls.rasa_routing).strip().lower() or cls.rasa_routing,
             handoff_store_listen=os.environ.get("HANDOFF_STORE_LISTEN", "").strip(),
             handoff_store_secret=os.environ.get("HANDOFF_STORE_SECRET", ""),
@@ -72,11 +70,3 @@ class Settings:
             session_idle_minutes=_int("STAFF_SESSION_IDLE_MINUTES", cls.session_idle_minutes),
             https=os.environ.get("HTTPS", "").lower() in ("1", "true", "yes"),
         )
-
-    @property
-    def all_rasa_urls(self) -> Tuple[str, ...]:
-        return self.rasa_urls or (self.rasa_url,)
-
-    @property
-    def all_action_server_urls(self) -> Tuple[str, ...]:
-        return self.action_server_urls or (self.action_server_url,)

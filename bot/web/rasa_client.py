@@ -5,7 +5,7 @@ import logging
 import threading
 import zlib
 from collections import OrderedDict
-from typing import List, Tuple
+from typing import List, Sequence, Tuple
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -63,11 +63,6 @@ def to_widget_messages(rasa_messages: List[dict]) -> List[dict]:
     return out
 
 
-def _url_tuple(urls) -> Tuple[str, ...]:
-    """One URL or several, without trailing slashes."""
-    return tuple(u.rstrip("/") for u in ([urls] if isinstance(urls, str) else urls))
-
-
 RECENT_SENDERS = 10_000  # conversations whose next server "message" routing remembers
 CONNECT_TIMEOUT = 3.0    # seconds to open a connection to a Rasa server
 
@@ -81,14 +76,16 @@ class RasaClient:
     reached it, so the next server can take it; a timeout is never retried (it may have been
     handled)."""
 
-    def __init__(self, rasa_url, action_server_url, timeout: float, pool_size: int = 32,
-                 routing: str = "conversation"):
-        self.rasa_urls, self.action_server_urls = _url_tuple(rasa_url), _url_tuple(action_server_url)
+    def __init__(self, rasa_urls: Sequence[str], action_server_urls: Sequence[str], timeout: float,
+                 pool_size: int = 32, routing: str = "conversation"):
+        """``rasa_urls`` and ``action_server_urls`` as ``Settings`` holds them (``bot.scale.url_list``)."""
+        if isinstance(rasa_urls, str) or isinstance(action_server_urls, str):
+            raise TypeError("RasaClient takes lists of URLs (Settings.rasa_urls, Settings.action_server_urls)")
+        self.rasa_urls, self.action_server_urls = tuple(rasa_urls), tuple(action_server_urls)
         if not self.rasa_urls or not self.action_server_urls:
             raise ValueError("at least one Rasa URL and one action server URL are needed")
         if routing not in ROUTINGS:
             raise ValueError(f"RASA_ROUTING must be one of {', '.join(ROUTINGS)} (got {routing!r})")
-        self.rasa_url, self.action_server_url = self.rasa_urls[0], self.action_server_urls[0]
         self.routing = routing
         self.timeout = timeout
         self.answered = [0] * len(self.rasa_urls)  # messages each server answered (internal stats)

@@ -16,7 +16,7 @@ STRANGER = "https://evil.example"
 def client():
     # Rasa points at a closed port: /api/chat answers 503 at once, which is what we want here.
     closed = f"http://127.0.0.1:{free_port()}"
-    settings = Settings(rasa_url=closed, action_server_url=closed, rasa_timeout_seconds=2,
+    settings = Settings(rasa_urls=(closed,), action_server_urls=(closed,), rasa_timeout_seconds=2,
                         allowed_origins=(CITY + "/",), secret_key="test")
     app = create_app(settings)
     app.testing = True
@@ -125,6 +125,6 @@ def test_body_cap_still_413(client):
 
 def test_hsts_when_https():
     closed = f"http://127.0.0.1:{free_port()}"
-    app = create_app(Settings(rasa_url=closed, action_server_url=closed, https=True, secret_key="t"))
+    app = create_app(Settings(rasa_urls=(closed,), action_server_urls=(closed,), https=True, secret_key="t"))
     response = app.test_client().get("/demo.css")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")

@@ -63,7 +63,7 @@ def accounts(db):
 def settings():
     from bot.web.config import Settings
     # Rasa is not running in these tests: an unused port makes /api/chat answer 503 at once.
-    return Settings(secret_key="test-secret", rasa_url="http://127.0.0.1:9", action_server_url="http://127.0.0.1:9",
+    return Settings(secret_key="test-secret", rasa_urls=("http://127.0.0.1:9",), action_server_urls=("http://127.0.0.1:9",),
                     rasa_timeout_seconds=0.5, session_idle_minutes=30)
 
 

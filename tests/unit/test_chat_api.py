@@ -11,7 +11,7 @@ from bot.web.config import Settings
 @pytest.fixture
 def client():
     port = free_port()  # nothing listens there: Rasa is "down"
-    app = create_app(Settings(rasa_url=f"http://127.0.0.1:{port}", action_server_url=f"http://127.0.0.1:{port}",
+    app = create_app(Settings(rasa_urls=(f"http://127.0.0.1:{port}",), action_server_urls=(f"http://127.0.0.1:{port}",),
                               rasa_timeout_seconds=1, rate_limit_per_session=5, rate_limit_per_ip=1000))
     return app.test_client()
 

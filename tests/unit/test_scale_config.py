@@ -3,6 +3,7 @@ a bad set-up before anything starts, the web side's server list and routing, and
 requests may go to the next Rasa server (real sockets: a closed port, a server that never answers)."""
 from __future__ import annotations
 
+import os
 import socket
 import threading
 
@@ -72,25 +73,31 @@ def test_make_run_settings():
 
 
 def test_web_side_reads_rasa_urls_and_keeps_rasa_url(monkeypatch):
-    monkeypatch.delenv("RASA_URLS", raising=False)
+    for name in ("RASA_URLS", "RASA_URL", "ACTION_SERVER_URLS", "ACTION_SERVER_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert Settings.from_env().rasa_urls == ("http://127.0.0.1:5005",)
+    assert Settings.from_env().action_server_urls == ("http://127.0.0.1:5055",)
     monkeypatch.setenv("RASA_URL", "http://127.0.0.1:6005/")
-    assert Settings.from_env().all_rasa_urls == ("http://127.0.0.1:6005",)
-    monkeypatch.setenv("RASA_URLS", "http://10.0.0.1:5005, http://10.0.0.2:5005/ ,")
+    assert Settings.from_env().rasa_urls == ("http://127.0.0.1:6005",)
+    monkeypatch.setenv("RASA_URLS", "http://10.0.0.1:5005, http://10.0.0.2:5005/ ,http://10.0.0.1:5005")
     monkeypatch.setenv("RASA_ROUTING", "message")
     settings = Settings.from_env()
-    assert settings.all_rasa_urls == ("http://10.0.0.1:5005", "http://10.0.0.2:5005")
+    assert settings.rasa_urls == ("http://10.0.0.1:5005", "http://10.0.0.2:5005")
+    assert ScaleStack(role="web").rasa_urls(dict(os.environ)) == list(settings.rasa_urls)  # the same parse
     assert settings.rasa_routing == "message"
     with pytest.raises(ValueError, match="RASA_ROUTING"):
-        RasaClient(settings.all_rasa_urls, "http://127.0.0.1:9", 1, routing="random")
+        RasaClient(settings.rasa_urls, settings.action_server_urls, 1, routing="random")
+    with pytest.raises(TypeError, match="lists of URLs"):
+        RasaClient("http://127.0.0.1:9", settings.action_server_urls, 1)
 
 
 def test_per_message_routing_alternates_each_conversation_and_conversation_routing_stays():
     urls = ["http://127.0.0.1:1", "http://127.0.0.1:2"]
-    spread = RasaClient(urls, "http://127.0.0.1:9", 1, routing="message")
+    spread = RasaClient(urls, ["http://127.0.0.1:9"], 1, routing="message")
     for sender in ("web-aaaaaaaa", "web-bbbbbbbb", "web-cccccccc"):
         firsts = [spread.order(sender)[0] for _ in range(6)]
         assert firsts[0::2] == [firsts[0]] * 3 and firsts[1::2] == [1 - firsts[0]] * 3
-    sticky = RasaClient(urls, "http://127.0.0.1:9", 1)
+    sticky = RasaClient(urls, ["http://127.0.0.1:9"], 1)
     for sender in ("web-aaaaaaaa", "web-bbbbbbbb", "web-cccccccc"):
         assert len({sticky.order(sender)[0] for _ in range(4)}) == 1
     assert sorted(sticky.order("web-aaaaaaaa")) == [0, 1]  # the other server is the fallback
@@ -114,7 +121,7 @@ def test_a_refused_connection_may_go_to_the_next_server_a_timeout_may_not():
         # Both servers: the refused one is skipped, the silent one times out, and nothing is
         # sent twice.
         client = RasaClient([f"http://127.0.0.1:{closed}", f"http://127.0.0.1:{silent.getsockname()[1]}"],
-                            "http://127.0.0.1:9", 0.5)
+                            ["http://127.0.0.1:9"], 0.5)
         sender = next(s for s in (f"web-{i:08d}" for i in range(100)) if client.order(s)[0] == 0)
         with pytest.raises(RasaUnavailable, match="ReadTimeout"):
             client.send(sender, "こんにちは")
