@@ -169,6 +169,13 @@ def rate_limited_text(directory: Directory) -> str:
                                        "お急ぎのときは、")
 
 
+def offline_text(directory: Directory) -> str:
+    """What the widget says when a message could not reach the server at all (the resident's
+    connection); served to it beforehand (``GET /api/chat``)."""
+    return please_call_text(directory, "通信がうまくいきませんでした。インターネットにつながっているか確かめて、"
+                                       "もう一度送ってください。\nお急ぎの相談は、")
+
+
 def emergency_lines_message(directory: Directory, heading: str) -> dict:
     """``heading``, then the lines of the general crisis answer (110, 119, ...), as a hotlines
     message."""

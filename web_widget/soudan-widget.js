@@ -5,9 +5,7 @@
  * Embed with one tag (any page, any CMS):
  *   <script src="https://BOT-HOST/widget/soudan-widget.js" defer
  *           data-endpoint="https://BOT-HOST/api/chat"
- *           data-title="北斗市 困りごと相談の案内"
- *           data-fallback-phone="0138-74-2500"
- *           data-fallback-name="北斗市総合相談支援センター"></script>
+ *           data-title="北斗市 困りごと相談の案内"></script>
  *
  * Optional: data-stylesheet (URL of soudan-widget.css; default: next to this file).
  * A relative data-endpoint is resolved against this script's URL, not the page's.
@@ -15,7 +13,10 @@
  * Rules this file keeps:
  *  - Everything a resident or the bot wrote is put on the page with textContent / text nodes,
  *    never innerHTML. Links are built only from validated tel: URIs.
- *  - No phone number is written here: they come from the API or from data-fallback-phone.
+ *  - No phone number and no text of the service is written here: when it first opens, the widget
+ *    fetches (GET on the endpoint) the texts for a message that could not be sent, the number to
+ *    call with them and the longest message accepted; the answers carry the rest. Only a
+ *    last-resort line (COPY.unreachable) is kept for when even that could not be fetched.
  *  - The UI lives in an open shadow root, so the CMS's CSS cannot break it and ours cannot leak.
  */
 (function () {
@@ -33,13 +34,11 @@
   var ENDPOINT = resolveUrl(data.endpoint || "/api/chat");
   var STYLESHEET = resolveUrl(data.stylesheet || "soudan-widget.css");
   var TITLE = (data.title || "困りごと相談の案内").trim();
-  var FALLBACK_PHONE = /^(#?[0-9][0-9-]{1,15})$/.test(data.fallbackPhone || "") ? data.fallbackPhone : "";
-  var FALLBACK_NAME = (data.fallbackName || "").trim();
   var STORE_KEY = "soudan-widget:v1:" + ENDPOINT;
   var SIZE_KEY = "soudan-widget:text-size";
-  var MAX_CHARS = 2000;
   var MAX_HISTORY = 200;
   var TIMEOUT_MS = 25000;
+  var CONFIG_TIMEOUT_MS = 5000;
   var SIZES = [["m", "標準"], ["l", "大"], ["xl", "特大"]];
 
   var COPY = {
@@ -70,12 +69,7 @@
     quickLabel: "選んで答える",
     retry: "もう一度送る",
     callPrefix: "電話：",
-    offline: "通信がうまくいきませんでした。インターネットにつながっているか確かめて、もう一度送ってください。",
-    serverError: "ごめんなさい。いま案内の仕組みがうまく動いていません。時間をおいて、もう一度送ってください。",
-    busy: "短い時間にたくさん送られました。少し待ってから、もう一度送ってください。",
-    hurry: function (name, phone) {
-      return "お急ぎの相談は、" + (name ? name + "（電話：" + phone + "）" : "電話" + phone) + "へお電話ください。";
-    },
+    unreachable: "いまつながりません。時間をおいて、もう一度送ってください。",
     address: "住所",
     phone: "電話",
     hours: "受付時間",
@@ -267,7 +261,7 @@
                [h("span", { className: "sw-dots", "aria-hidden": "true" }, [h("span"), h("span"), h("span")]),
                 h("span", { className: "sw-vh", text: COPY.typing })]);
 
-    textarea = h("textarea", { id: "sw-input", className: "sw-input", rows: "2", maxlength: String(MAX_CHARS),
+    textarea = h("textarea", { id: "sw-input", className: "sw-input", rows: "2",
                                placeholder: COPY.placeholder, "aria-describedby": "sw-hint", autocomplete: "off",
                                enterkeyhint: "send" });
     sendButton = h("button", { type: "submit", className: "sw-send" }, [h("span", { text: COPY.send })]);
@@ -336,6 +330,7 @@
     if (!state.open) { state.open = true; saveState(); }
     scrollToEnd();
     if (!restore) { textarea.focus(); }
+    loadConfig();
     if (!state.messages.length && !busy()) { send("/greet", null); }
   }
 
@@ -577,8 +572,48 @@
       return { status: 0, body: null };
     }).then(function (result) {
       clearTimeout(timer);
-      return result;
+      // A message that was not answered is explained with the server's texts (loadConfig).
+      return result.status === 200 ? result : loadConfig().then(function () { return result; });
     });
+  }
+
+  /**
+   * The server's texts for a message that could not be sent, its number to call and the longest
+   * message (GET on the endpoint), fetched once; tried again at the next failure if it failed.
+   */
+  var config = null;
+  var configLoading = null;
+
+  function loadConfig() {
+    if (config) { return Promise.resolve(config); }
+    if (!configLoading) {
+      var controller = window.AbortController ? new AbortController() : null;
+      var timer = setTimeout(function () { if (controller) { controller.abort(); } }, CONFIG_TIMEOUT_MS);
+      configLoading = fetch(ENDPOINT, { method: "GET", credentials: "omit", referrerPolicy: "no-referrer",
+                                        cache: "no-store", signal: controller ? controller.signal : undefined })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .catch(function () { return null; })
+        .then(function (body) {
+          clearTimeout(timer);
+          configLoading = null;
+          config = checkedConfig(body);
+          if (config && config.maxChars) { textarea.setAttribute("maxlength", String(config.maxChars)); }
+          return config;
+        });
+    }
+    return configLoading;
+  }
+
+  function checkedConfig(body) {
+    if (!body || typeof body !== "object" || !body.texts || typeof body.texts !== "object") { return null; }
+    var call = body.call && typeof body.call === "object" ? body.call : {};
+    return {
+      maxChars: typeof body.max_chars === "number" && body.max_chars > 0 ? Math.floor(body.max_chars) : 0,
+      name: str(call.name),
+      phone: safeTel(call.tel) ? str(call.phone) : "",
+      tel: safeTel(call.tel),
+      texts: { offline: str(body.texts.offline), unavailable: str(body.texts.unavailable), busy: str(body.texts.busy) }
+    };
   }
 
   /** Keep only the fields we render, as plain data (what goes to sessionStorage). */
@@ -604,13 +639,13 @@
     var phone = str(body.phone);
     var tel = safeTel(body.tel);
     var canRetry = status === 0 || status === 429 || status >= 500;
+    var texts = config ? config.texts : {};
     if (!message) {
-      message = status === 0 ? COPY.offline : status === 429 ? COPY.busy : COPY.serverError;
+      message = (status === 0 ? texts.offline : status === 429 ? texts.busy : texts.unavailable) || COPY.unreachable;
     }
-    if ((status === 0 || status >= 500) && !(phone && tel) && FALLBACK_PHONE) {
-      phone = FALLBACK_PHONE;
-      tel = telFromNumber(FALLBACK_PHONE);
-      if (message.indexOf(FALLBACK_PHONE) === -1) { message += "\n" + COPY.hurry(FALLBACK_NAME, FALLBACK_PHONE); }
+    if (canRetry && !(phone && tel) && config && config.tel && message.indexOf(config.phone) !== -1) {
+      phone = config.phone;
+      tel = config.tel;
     }
     if (keptText) { message += "\n" + (canRetry ? COPY.keptText : COPY.keptToFix); }
     var callable = !!(phone && tel);
@@ -622,7 +657,8 @@
     ]);
     var actions = h("div", { className: "sw-error__actions" });
     if (callable) {
-      actions.appendChild(telLink(phone, tel, COPY.call(FALLBACK_NAME, phone), "sw-call sw-call--error"));
+      actions.appendChild(telLink(phone, tel, COPY.call(config && config.phone === phone ? config.name : "", phone),
+                                  "sw-call sw-call--error"));
     }
     if (canRetry) {
       actions.appendChild(h("button", { type: "button", className: "sw-retry", onclick: function () {

@@ -1,4 +1,5 @@
-"""``POST /api/chat`` (the widget's API), ``GET /healthz`` and the demo page."""
+"""``POST /api/chat`` (the widget's API), ``GET /api/chat`` (what the widget shows when a message
+cannot be sent), ``GET /healthz`` and the demo page."""
 from __future__ import annotations
 
 import logging
@@ -11,7 +12,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request, sen
 from bot import PROJECT_ROOT
 
 from bot.fields import CHANNEL_PREFIXES, SOGO
-from bot.replies import rate_limited_text, unavailable_messages
+from bot.replies import offline_text, rate_limited_text, service_unavailable_text, unavailable_messages
 from bot.inputtext import clean_text
 from bot.web import outcomes, texts
 from bot.web.errors import json_error
@@ -81,6 +82,22 @@ def chat():
     outcomes.record("web", rasa_sender, notes)
     logger.info("chat ok: %d messages in %.0f ms", len(messages), (time.monotonic() - started) * 1000)
     return jsonify(messages)
+
+
+@bp.get("/api/chat")
+def widget_config():
+    """What the widget needs before a message goes wrong, fetched when it first opens: the texts
+    for a message that could not be sent (no connection, the server in trouble, too many
+    messages), the number to call with them (agencies.yml) and the longest message accepted.
+    The widget itself keeps only a last-resort line for when even this could not be fetched."""
+    directory = current_app.config["DIRECTORY"]
+    sogo = directory.agency(SOGO)
+    return jsonify({
+        "max_chars": current_app.config["SETTINGS"].max_message_chars,
+        "call": {"name": sogo.name, "phone": sogo.phone, "tel": sogo.tel},
+        "texts": {"offline": offline_text(directory), "unavailable": service_unavailable_text(directory),
+                  "busy": rate_limited_text(directory)},
+    })
 
 
 @bp.get("/healthz")

@@ -2,9 +2,9 @@
 
 Installed by ``create_app`` with ``security.init_app(app)``.
 
-* CORS applies to ``/api/chat`` only. A browser request from an origin listed in
-  ``ALLOWED_ORIGINS`` (the city's CMS, e.g. ``https://www.city.hokuto.hokkaido.jp``) gets
-  ``Access-Control-Allow-Origin`` for that origin; a preflight ``OPTIONS`` is answered with 204.
+* CORS applies to ``/api/chat`` only (the widget's messages, and ``GET`` for its texts). A
+  browser request from an origin listed in ``ALLOWED_ORIGINS`` (the city's CMS, e.g.
+  ``https://www.city.hokuto.hokkaido.jp``) gets ``Access-Control-Allow-Origin`` for that origin; a preflight ``OPTIONS`` is answered with 204.
   Same-origin requests (the demo page) always work (Origin host == Host header; behind a reverse
   proxy, pass the Host header through or list the public origin in ALLOWED_ORIGINS). A request
   that carries an ``Origin`` that is neither the same origin nor allowed is refused with 403
@@ -121,7 +121,7 @@ def _before_request():
     if request.method == "OPTIONS":
         if verdict in ("allowed", "same"):
             response = current_app.response_class(status=204)
-            response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
             response.headers["Access-Control-Allow-Headers"] = "Content-Type"
             response.headers["Access-Control-Max-Age"] = CORS_MAX_AGE
             return response

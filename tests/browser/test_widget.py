@@ -12,7 +12,8 @@ import pytest
 from playwright.sync_api import expect
 
 from bot.directory import get_directory
-from bot.replies import service_unavailable_text
+from bot.replies import offline_text, service_unavailable_text
+from bot.web.config import Settings
 from tests.browser.conftest import AXE_JS
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
@@ -342,11 +343,16 @@ def test_crisis_answer_is_an_alert_with_call_links(widget, page, directory):
 # --- failures ------------------------------------------------------------------------------------
 
 def test_network_failure_shows_retry_and_the_centres_phone(widget, page, directory):
+    """The widget fetched the server's texts and number when it opened (GET on the endpoint);
+    then the resident's connection goes: the error says so and gives the number from the data."""
     sogo = directory.agency("sogo")
-    page.route("**/api/chat", lambda route: route.abort("internetdisconnected"))
+    page.route("**/api/chat", lambda route: route.continue_() if route.request.method == "GET"
+               else route.abort("internetdisconnected"))
     widget.open(wait_greeting=False)
     error = widget.errors.last
     expect(error).to_be_visible()
+    expect(error).to_contain_text(offline_text(directory).splitlines()[0])
+    expect(widget.input).to_have_attribute("maxlength", str(Settings().max_message_chars))
     call = error.locator(f"a.sw-call[href='{sogo.tel}']")
     expect(call).to_be_visible()
     expect(call).to_contain_text(sogo.phone)
@@ -376,6 +382,21 @@ def test_network_failure_shows_retry_and_the_centres_phone(widget, page, directo
     expect(widget.errors).to_have_count(0)
 
 
+def test_a_server_never_reached_leaves_the_widget_its_last_resort_line(widget, page):
+    """Not even the texts could be fetched: one plain line and a retry, no number the widget
+    would have had to keep itself."""
+    page.route("**/api/chat", lambda route: route.abort("connectionrefused"))
+    widget.open(wait_greeting=False)
+    error = widget.errors.last
+    expect(error).to_contain_text("いまつながりません")
+    expect(error.locator("a.sw-call")).to_have_count(0)
+    page.unroute("**/api/chat")
+    error.get_by_role("button", name="もう一度送る").click()
+    widget.wait_idle()
+    expect(widget.errors).to_have_count(0)
+    expect(widget.bot_bubbles.first).to_contain_text("こんにちは")
+
+
 def test_typing_indicator_while_waiting(widget, page):
     widget.open()
     held = []
@@ -399,14 +420,12 @@ def test_typing_indicator_while_waiting(widget, page):
     page.unroute("**/api/chat")
 
 
-def test_works_on_a_cms_page_with_hostile_css(page, web_url, directory):
+def test_works_on_a_cms_page_with_hostile_css(page, web_url):
     """Any CMS: tiny rem, global button/div rules and a script tag in <head> without defer."""
-    sogo = directory.agency("sogo")
     html = f"""<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>CMS</title>
 <style>html {{ font-size: 62.5%; }} * {{ font-family: serif !important; color: #0f0 !important; }}
 button {{ display: none !important; }} div {{ position: static !important; background: yellow !important; }}</style>
-<script src="{web_url}/widget/soudan-widget.js" data-endpoint="/api/chat" data-title="相談チャット"
-        data-fallback-phone="{sogo.phone}" data-fallback-name="{sogo.name}"></script>
+<script src="{web_url}/widget/soudan-widget.js" data-endpoint="/api/chat" data-title="相談チャット"></script>
 </head><body><p>市のページ</p></body></html>"""
     page.route(f"{web_url}/cms-page.html", lambda route: route.fulfill(status=200, body=html,
                                                                        content_type="text/html; charset=utf-8"))

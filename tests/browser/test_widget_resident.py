@@ -35,11 +35,12 @@ def widget(page, web_url):
 
 
 def hold_first_request(page):
-    """Hold the next /api/chat request (the test releases it); later ones go through."""
+    """Hold the next message to /api/chat (the test releases it); later ones, and the widget's
+    GET for its texts, go through."""
     held = []
 
     def handler(route):
-        if not held:
+        if not held and route.request.method == "POST":
             held.append(route)
         else:
             route.continue_()

@@ -77,6 +77,20 @@ def test_rate_limit_per_session(client):
     assert codes[-1] == 429 and codes.count(429) == 2
 
 
+def test_the_widget_gets_its_failure_texts_and_the_number_from_the_data(client):
+    response = client.get("/api/chat")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    body = response.get_json()
+    sogo = get_directory().agency("sogo")
+    assert body["call"] == {"name": sogo.name, "phone": sogo.phone, "tel": sogo.tel}
+    assert set(body["texts"]) == {"offline", "unavailable", "busy"}
+    assert all(sogo.phone in text for text in body["texts"].values())
+    # The same words the API itself answers with when Rasa is down or a sender sends too much.
+    down = client.post("/api/chat", json={"sender": SENDER, "message": "母の物忘れが心配です"}).get_json()
+    assert down["error"]["message"] == body["texts"]["unavailable"]
+    assert body["max_chars"] == 2000  # the limit the API enforces (too_long above)
+
+
 def test_healthz_reports_down(client):
     response = client.get("/healthz")
     assert response.status_code == 503
