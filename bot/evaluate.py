@@ -7,7 +7,7 @@ Loads the trained model in-process, parses each line and runs the same routing c
 - routing: {"text", "route", "note"?}; ``note`` may carry ``[alt:ROUTE]`` and ``[context-poor]``;
 - danger list: {"text", "kinds"} (expected route: emergency);
 - calm list: {"text", "why", "route"?} (must not be emergency).
-Scores (the city's rule, ../shared/eval/README.md): strict and lenient accuracy (lenient: an
+Scores (the city's evaluation rule): strict and lenient accuracy (lenient: an
 ``[alt:X]`` route counts, and ``clarify`` counts on a ``[context-poor]`` non-emergency item),
 crisis recall (per kind when kinds are given), false alarms, sogo recall, top confusions.
 OUT gets the scores and ``predictions`` in input order. ``--parses`` keeps the raw parses so that

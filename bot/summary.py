@@ -1,4 +1,4 @@
-"""The handoff summary, laid out like the 相談受付票 (shared/reference/intake-summary.md).
+"""The handoff summary, laid out like the city's 相談受付票 (the intake sheet staff fill in).
 
 ``build_summary`` makes the JSON stored in ``handoffs.summary``; ``read_back_text`` is what the
 resident sees before confirming; ``redact`` masks contact details in free text.
