@@ -21,12 +21,14 @@ key is committed in the same transaction as the record, ``bot.store.create_hando
 """
 from __future__ import annotations
 
+import contextlib
 import hmac
 import logging
 import sqlite3
 import threading
-from typing import Optional, Tuple
+from typing import Iterator, Optional, Tuple
 
+import sqlite_utils
 from flask import Flask, current_app, jsonify, request
 
 from bot import store
@@ -67,6 +69,16 @@ def create_internal_app(secret: str, rasa_client=None) -> Flask:
     app.json.ensure_ascii = False
     lock = threading.Lock()  # one writer at a time in this process; SQLite serializes the rest
 
+    @contextlib.contextmanager
+    def one_writer() -> Iterator[sqlite_utils.Database]:
+        """The SQLite file (migrated at start, bot.web.serve) for this process's one writer."""
+        with lock:
+            db = store.connect()
+            try:
+                yield db
+            finally:
+                db.conn.close()
+
     @app.before_request
     def check_secret():
         given = request.headers.get(SECRET_HEADER, "")
@@ -92,12 +104,8 @@ def create_internal_app(secret: str, rasa_client=None) -> Flask:
         if wrong:
             return json_error(400, "bad_field", wrong)
         try:
-            with lock:
-                db = store.connect()  # migrated at start (bot.web.serve)
-                try:
-                    ref = store.create_handoff(db, values.pop("summary"), request_key=data["key"], **values)
-                finally:
-                    db.conn.close()
+            with one_writer() as db:
+                ref = store.create_handoff(db, values.pop("summary"), request_key=data["key"], **values)
         except StoreError as exc:
             logger.error("internal store: case not saved (%s)", type(exc).__name__)
             return json_error(503, "store_unavailable", "the case could not be saved")
@@ -111,20 +119,15 @@ def create_internal_app(secret: str, rasa_client=None) -> Flask:
         if failure:
             return failure
         try:
-            with lock:
-                db = store.connect()  # migrated at start (bot.web.serve)
-                try:
-                    # The change and its key in one transaction: a repeat finds the key or nothing.
-                    with transaction(db):
-                        if store.request_done(db, data["key"]):
-                            return jsonify({"updated": True}), 200
-                        result = apply(db, data)
-                        if isinstance(result, tuple):  # a 400 from the values' check
-                            return result
-                        if result:
-                            db["handoff_requests"].insert({"key": data["key"], "ref": ref, "at": stamp()})
-                finally:
-                    db.conn.close()
+            # The change and its key in one transaction: a repeat finds the key or nothing.
+            with one_writer() as db, transaction(db):
+                if store.request_done(db, data["key"]):
+                    return jsonify({"updated": True}), 200
+                result = apply(db, data)
+                if isinstance(result, tuple):  # a 400 from the values' check
+                    return result
+                if result:
+                    db["handoff_requests"].insert({"key": data["key"], "ref": ref, "at": stamp()})
         except (StoreError, sqlite3.Error) as exc:
             logger.error("internal store: case not updated (%s)", type(exc).__name__)
             return json_error(503, "store_unavailable", "the case could not be updated")
