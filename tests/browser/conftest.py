@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot import PROJECT_ROOT
+from bot.directory import get_directory
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 AXE_JS = PROJECT_ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
@@ -106,3 +107,15 @@ def phone_page(phone):
 def reports_dir() -> Path:
     REPORTS.mkdir(exist_ok=True)
     return REPORTS
+
+
+@pytest.fixture(scope="module")
+def directory():
+    return get_directory()
+
+
+@pytest.fixture
+def widget(page, web_url):
+    """The demo page with the widget loaded (not yet opened)."""
+    from tests.browser.widget import Widget
+    return Widget(page).goto(web_url)

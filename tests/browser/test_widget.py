@@ -11,82 +11,16 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from bot.directory import get_directory
 from bot.replies import offline_text, service_unavailable_text
 from bot.web.config import Settings
 from tests.browser.conftest import AXE_JS
+from tests.browser.widget import Widget, no_page_errors
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 
 ELDERLY_WORRY = "母の物忘れがひどくて心配です"
 CRISIS_WORRY = "もう死にたいです"
-INPUT_LABEL = "困っていることを書いてください"
 XSS = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>&lt;b&gt;'
-
-
-@pytest.fixture(scope="module")
-def directory():
-    return get_directory()
-
-
-class Widget:
-    """The widget as a resident sees it (locators pierce the open shadow root)."""
-
-    def __init__(self, page):
-        self.page = page
-        self.launcher = page.locator(".sw-launcher")
-        self.dialog = page.get_by_role("dialog")
-        self.log = page.get_by_role("log")
-        self.input = page.get_by_role("textbox", name=INPUT_LABEL)
-        self.send_button = page.locator(".sw-send")
-        self.emergency = page.locator(".sw-toolbar").get_by_role("button", name="緊急のとき")
-        self.restart = page.get_by_role("button", name="最初から")
-        self.user_bubbles = page.locator(".sw-msg--user .sw-text")
-        self.bot_bubbles = page.locator(".sw-msg--bot:not(.sw-typing)")
-        self.quick = page.locator(".sw-quick__btn")
-        self.errors = page.locator(".sw-error")
-
-    def goto(self, url):
-        self.page.goto(url + "/")
-        expect(self.launcher).to_be_visible()
-        return self
-
-    def open(self, wait_greeting=True):
-        self.launcher.click()
-        expect(self.dialog).to_be_visible()
-        if wait_greeting:
-            self.wait_idle()
-            expect(self.quick.first).to_be_visible()
-        return self
-
-    def wait_idle(self):
-        expect(self.log).to_have_attribute("aria-busy", "false")
-
-    def say(self, text):
-        self.input.fill(text)
-        self.input.press("Enter")
-        self.wait_idle()
-
-    def card(self, slug):
-        return self.page.locator(f".sw-card[data-agency='{slug}']")
-
-    def focused(self, locator):
-        return locator.evaluate("el => el.getRootNode().activeElement === el")
-
-    def storage(self):
-        raw = self.page.evaluate(
-            "() => Object.keys(sessionStorage).filter(k => k.startsWith('soudan-widget:v1:'))"
-            ".map(k => sessionStorage.getItem(k))[0] || null")
-        return json.loads(raw) if raw else None
-
-
-@pytest.fixture
-def widget(page, web_url):
-    return Widget(page).goto(web_url)
-
-
-def no_page_errors(page):
-    assert page.watch.errors == [], page.watch.errors
 
 
 # --- the main path -----------------------------------------------------------------------------

@@ -6,7 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from bot.directory import get_directory
-from tests.browser.test_widget import ELDERLY_WORRY, Widget
+from tests.browser.test_widget import ELDERLY_WORRY
+from tests.browser.widget import Widget
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 

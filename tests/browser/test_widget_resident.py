@@ -13,8 +13,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from bot.directory import get_directory
-from tests.browser.test_widget import ELDERLY_WORRY, Widget, no_page_errors
+from tests.browser.test_widget import ELDERLY_WORRY
+from tests.browser.widget import no_page_errors
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 
@@ -22,16 +22,6 @@ SECOND = "ありがとうございます"
 REF = re.compile(r"受付番号は「(\d{3}-\d{4})」")
 # Anything that looks like a phone number: 0138-74-2500, 0570-078374, #8000, 110 (not in a longer number).
 PHONE_LIKE = re.compile(r"#\d{3,4}|\d{2,5}-\d{1,6}(?:-\d{3,5})?|(?<![\d-])1\d\d(?![\d-])")
-
-
-@pytest.fixture(scope="module")
-def directory():
-    return get_directory()
-
-
-@pytest.fixture
-def widget(page, web_url):
-    return Widget(page).goto(web_url)
 
 
 def hold_first_request(page):

@@ -6,10 +6,15 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 import uuid
+
+import requests
 
 TEST_CHANNEL_SECRET = "test-line-channel-secret"
 TEST_ACCESS_TOKEN = "test-line-access-token"
+REPLY_PATH = "/v2/bot/message/reply"
+QUIET_SECONDS = 1.5  # how long "nothing was sent" is watched
 # LINE_CONTACT_KEY of the test stack (a key made for the tests only, never used anywhere else).
 TEST_CONTACT_KEY = "6s4dLlnkjuWK8dh3D9dXh4pTeVfnI_8dep0JooHHnjM="
 
@@ -110,3 +115,32 @@ def check_line_limits(reply: dict) -> None:
                 assert len(action.get("label", "")) <= 20
                 if action["type"] == "uri":
                     assert action["uri"].startswith(("tel:", "https://"))
+
+
+class Line:
+    """Posts signed webhook batches and collects the replies the fake LINE API received."""
+
+    def __init__(self, stack, api):
+        self.url = stack.web_url + "/line/webhook"
+        self.api = api
+
+    def post(self, *events, headers=None, body: bytes = None) -> requests.Response:
+        body = body if body is not None else body_of(*events)
+        return requests.post(self.url, data=body, headers=headers if headers is not None else headers_for(body),
+                             timeout=10)
+
+    def send(self, ev: dict) -> dict:
+        """One event in, the one reply to its token out (checked against LINE's limits)."""
+        response = self.post(ev)
+        assert response.status_code == 200, response.text
+        reply = self.api.reply_for(ev["replyToken"], timeout=30)
+        assert reply is not None, "no reply within 30 s"
+        check_line_limits(reply)
+        return reply
+
+    def replies_to(self, token: str) -> list:
+        return [r for r in self.api.requests if r["path"] == REPLY_PATH and r["body"]["replyToken"] == token]
+
+    def assert_nothing_sent(self):
+        time.sleep(QUIET_SECONDS)
+        assert self.api.requests == []

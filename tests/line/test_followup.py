@@ -21,9 +21,9 @@ from bot.store import open_store
 from bot.web.line import contact
 from bot.web.staff import accounts as account_store
 from tests.conftest import REF, Conversation, all_text
-from tests.line.helpers import (TEST_CONTACT_KEY, event, new_user_id, postback_event, quick_reply_items, reply_messages,
-                                text_event)
-from tests.line.test_line_stack import Line, texts
+from tests.line.helpers import (TEST_CONTACT_KEY, Line, event, new_user_id, postback_event, quick_reply_items,
+                                reply_messages, text_event)
+from tests.line.test_line_stack import texts
 
 pytestmark = pytest.mark.stack
 
@@ -34,12 +34,6 @@ CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 SEND_KEY_FIELD = re.compile(r'name="send_key" value="([^"]+)"')
 STAFF = ("line-shokuin", "Kamiiso-Coast-2026")
 ADMIN = ("line-kanri", "Ono-Plains-Admin-26")
-
-
-@pytest.fixture
-def line(stack, line_api):
-    line_api.clear()
-    return Line(stack, line_api)
 
 
 @pytest.fixture(scope="module")

@@ -12,52 +12,15 @@ import requests
 
 from bot.directory import get_directory
 from bot.web.line.security import line_sender_id
-from tests.line.helpers import (TEST_ACCESS_TOKEN, body_of, check_line_limits, event, flex_buttons, headers_for,
-                                new_group_id, new_user_id, postback_event, quick_reply_items, reply_messages,
-                                sign, sticker_event, text_event)
+from tests.line.helpers import (QUIET_SECONDS, REPLY_PATH, TEST_ACCESS_TOKEN, body_of, event, flex_buttons,
+                                headers_for, new_group_id, new_user_id, postback_event, quick_reply_items,
+                                reply_messages, sign, sticker_event, text_event)
 
 pytestmark = pytest.mark.stack
 
 WORRY = "母の物忘れがひどくて心配です"
-REPLY_PATH = "/v2/bot/message/reply"
-QUIET_SECONDS = 1.5  # how long "nothing was sent" is watched
 # The stack sets SECRET_KEY=test-secret-key; without PSEUDONYM_SECRET the web side uses it.
 PSEUDONYM_SECRET = os.environ.get("PSEUDONYM_SECRET") or "test-secret-key"
-
-
-class Line:
-    """Posts signed webhook batches and collects the replies the fake LINE API received."""
-
-    def __init__(self, stack, api):
-        self.url = stack.web_url + "/line/webhook"
-        self.api = api
-
-    def post(self, *events, headers=None, body: bytes = None) -> requests.Response:
-        body = body if body is not None else body_of(*events)
-        return requests.post(self.url, data=body, headers=headers if headers is not None else headers_for(body),
-                             timeout=10)
-
-    def send(self, ev: dict) -> dict:
-        """One event in, the one reply to its token out (checked against LINE's limits)."""
-        response = self.post(ev)
-        assert response.status_code == 200, response.text
-        reply = self.api.reply_for(ev["replyToken"], timeout=30)
-        assert reply is not None, "no reply within 30 s"
-        check_line_limits(reply)
-        return reply
-
-    def replies_to(self, token: str) -> list:
-        return [r for r in self.api.requests if r["path"] == REPLY_PATH and r["body"]["replyToken"] == token]
-
-    def assert_nothing_sent(self):
-        time.sleep(QUIET_SECONDS)
-        assert self.api.requests == []
-
-
-@pytest.fixture
-def line(stack, line_api):
-    line_api.clear()
-    return Line(stack, line_api)
 
 
 def texts(reply: dict) -> str:
