@@ -63,13 +63,23 @@ def decision_events(tracker: Tracker, decision: Decision) -> List[SlotSet]:
     return events
 
 
+def latest_text(tracker: Tracker) -> str:
+    """What the resident last sent (typed text or a button's payload); "" when nothing."""
+    return (tracker.latest_message or {}).get("text") or ""
+
+
+def latest_intent(tracker: Tracker) -> Optional[str]:
+    """The intent Rasa read in the resident's last message, if any."""
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
 def reply_language(tracker: Tracker) -> Optional[str]:
     """The language to answer in: the message's own when it is another language (bot.language);
     やさしい日本語 when the mode is on or the message is written that way; else "ja" (None for a
     button payload)."""
     from bot.language import EASY_JAPANESE, detect_language, is_foreign
 
-    text = (tracker.latest_message or {}).get("text") or ""
+    text = latest_text(tracker)
     language = detect_language(text) if is_typed_text(text) else None
     if not is_foreign(language) and tracker.get_slot("easy_japanese"):
         return EASY_JAPANESE

@@ -6,7 +6,7 @@ from typing import Text
 from rasa_sdk import Action
 from rasa_sdk.events import SlotSet
 
-from actions.common import directory
+from actions.common import directory, latest_intent
 from bot.easy import TO_EASY, TO_PLAIN, easy_text
 from bot.routing import EASY_MODE_INTENTS
 
@@ -26,5 +26,5 @@ class ActionEasyMode(Action):
         return "action_easy_mode"
 
     def run(self, dispatcher, tracker, domain):
-        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+        intent = latest_intent(tracker) or ""
         return [SlotSet(name, value) for name, value in switch_mode(dispatcher, intent).items()]

@@ -14,7 +14,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 
 from actions import texts
-from actions.common import channel_of, directory, is_typed_text, note as internal_note, send
+from actions.common import (channel_of, directory, is_typed_text, latest_intent, latest_text, note as internal_note,
+                            send)
 from actions.intake_actions import form_slot_values
 from bot.clock import now
 from bot.faq import answer as faq_answer, faq
@@ -86,9 +87,7 @@ class ActionConsentReply(Action):
         return "action_consent_reply"
 
     def run(self, dispatcher, tracker, domain):
-        message = tracker.latest_message or {}
-        text = message.get("text") or ""
-        intent = (message.get("intent") or {}).get("name")
+        text, intent = latest_text(tracker), latest_intent(tracker)
         unclear = intent not in ("affirm", "deny")
         if is_typed_text(text) and (consent_is_conditional(text) or faq().question_topic(text) or unclear):
             return answer_conditional_consent(dispatcher, tracker)
@@ -103,7 +102,7 @@ class ActionConsentReply(Action):
 def answer_conditional_consent(dispatcher, tracker: Tracker) -> List[Dict]:
     """What confidentiality and anonymity mean (and the topic asked about), then the consent
     question again."""
-    text = (tracker.latest_message or {}).get("text") or ""
+    text = latest_text(tracker)
     asked = faq().topic_of(text)
     topics = [asked] if asked else []
     for name in ("confidential", "anonymous"):
@@ -142,8 +141,7 @@ class ActionReadBackReply(Action):
 
     def run(self, dispatcher, tracker, domain):
         message = tracker.latest_message or {}
-        text = message.get("text") or ""
-        intent = (message.get("intent") or {}).get("name")
+        text, intent = latest_text(tracker), latest_intent(tracker)
         button_item = next((e.get("value") for e in message.get("entities") or []
                             if e.get("entity") == "form_answer"), None)
         item = button_item if button_item in form().slots else item_named(text)

@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import texts
-from actions.common import channel_of, directory, is_typed_text, merge, send
+from actions.common import channel_of, directory, is_typed_text, latest_intent, latest_text, merge, send
 from actions.easy_actions import switch_mode
 from bot.clock import now
 from bot.faq import answer as faq_answer, faq
@@ -47,10 +47,10 @@ class ValidateHandoffForm(FormValidationAction):
 
     def _read(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
         message = tracker.latest_message or {}
-        text = message.get("text") or ""
+        text = latest_text(tracker)
         # The slot holds the resident's text as sent; the parse has it NFKC-normalised (？ -> ?).
         typed = is_typed_text(text) and isinstance(value, str) and normalize_text(value) == normalize_text(text)
-        intent = (message.get("intent") or {}).get("name") if typed else None
+        intent = latest_intent(tracker) if typed else None
         if intent in EASY_MODE_INTENTS.values():
             # 「やさしい日本語で」 in the middle of the form: the mode changes, the question comes again.
             return dict(switch_mode(dispatcher, intent), **{slot: None})

@@ -8,7 +8,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import texts
-from actions.common import decision_events, directory, is_typed_text, note, reply_language, send
+from actions.common import (decision_events, directory, is_typed_text, latest_intent, latest_text, note, reply_language,
+                            send)
 from actions.handoff_actions import add_to_case, answer_conditional_consent
 from bot.intake import consent_is_conditional
 from bot.faq import HOURS, answer as faq_answer, faq
@@ -89,8 +90,7 @@ class ActionRouteWorry(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
         parse = tracker.latest_message or {}
-        text = parse.get("text") or ""
-        intent = (parse.get("intent") or {}).get("name")
+        text, intent = latest_text(tracker), latest_intent(tracker)
         if intent == "nlu_fallback" and (looks_unusable(text) or not decision_possible(text)):
             dispatcher.utter_message(response="utter_cannot_use", buttons=worry_buttons())
             return []
@@ -169,7 +169,7 @@ class ActionOutOfScope(Action):
         return "action_out_of_scope"
 
     def run(self, dispatcher, tracker, domain):
-        answer_out_of_scope(dispatcher, (tracker.latest_message or {}).get("text") or "")
+        answer_out_of_scope(dispatcher, latest_text(tracker))
         return []
 
 
@@ -182,7 +182,7 @@ class ActionAnswerFaq(Action):
         return "action_answer_faq"
 
     def run(self, dispatcher, tracker, domain):
-        text = (tracker.latest_message or {}).get("text") or ""
+        text = latest_text(tracker)
         topic = faq().topic_of(text)
         when = now()
         if topic is None or topic.answer == HOURS:
