@@ -1,5 +1,4 @@
 """The handoff store on a real SQLite file: schema, WAL, references, concurrent writers."""
-import json
 import multiprocessing
 import os
 import sqlite3
