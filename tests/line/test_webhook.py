@@ -22,29 +22,10 @@ from tests.line.helpers import (TEST_ACCESS_TOKEN, TEST_CHANNEL_SECRET, body_of,
                                 flex_buttons, headers_for, new_group_id, new_user_id, postback_event,
                                 quick_reply_items, reply_messages, sign, sticker_event, text_event)
 from tests.line_fake import FakeLineApi
+from tests.rasa_fake import FakeRasa
 
 PSEUDONYM_SECRET = "unit-test-pseudonym-secret"
 REPLY_PATH = "/v2/bot/message/reply"
-
-
-class FakeRasa:
-    """Records what the web side sends; answers with ``answer(sender, text)``."""
-
-    def __init__(self):
-        self.calls = []
-        self.answer = lambda sender, text: [{"text": "はい。どんなことか、書ける範囲で教えてください。"}]
-        self.lock = threading.Lock()
-
-    def send(self, sender, text):
-        with self.lock:
-            self.calls.append((sender, text))
-        return self.answer(sender, text)
-
-    def send_with_notes(self, sender, text):
-        return self.send(sender, text), []  # no internal notes from this stand-in
-
-    def health(self):
-        return {"rasa": "ok", "action_server": "ok"}
 
 
 @pytest.fixture(scope="module")

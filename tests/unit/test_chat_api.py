@@ -6,6 +6,7 @@ from bot.directory import get_directory
 from bot.runner import free_port
 from bot.web import create_app
 from bot.web.config import Settings
+from tests.rasa_fake import FakeRasa
 
 
 @pytest.fixture
@@ -108,23 +109,6 @@ def test_demo_page_lists_the_directory(client):
     for agency in get_directory().agencies.values():
         assert agency.phone in html
     assert "soudan-widget.js" in html
-
-
-class FakeRasa:
-    """Records what the web side forwards to Rasa."""
-
-    def __init__(self):
-        self.calls = []
-
-    def send(self, sender, text):
-        self.calls.append((sender, text))
-        return [{"text": "はい。どんなことか、書ける範囲で教えてください。"}]
-
-    def send_with_notes(self, sender, text):
-        return self.send(sender, text), []  # no internal notes from this stand-in
-
-    def health(self):
-        return {"rasa": "ok", "action_server": "ok"}
 
 
 @pytest.fixture
