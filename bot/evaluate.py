@@ -32,8 +32,8 @@ from bot.directory import get_directory
 from bot.routing import DEFAULT, Thresholds, decide
 
 MODEL = PROJECT_ROOT / "models" / "soudan.tar.gz"
-OWN_SETS = ("routing_eval.jsonl", "routing_holdout.jsonl", "routing_residents.jsonl", "danger_list.jsonl",
-            "calm_tricky.jsonl")
+OWN_SETS = ("routing_eval.jsonl", "routing_holdout.jsonl", "routing_residents.jsonl", "routing_round4.jsonl",
+            "danger_list.jsonl", "calm_tricky.jsonl")
 REAL_TEXTS = PROJECT_ROOT.parent / "shared" / "eval" / "realtexts-dev.jsonl"
 _ALT = re.compile(r"\[alt:([a-z_]+)\]")
 

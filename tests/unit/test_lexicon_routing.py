@@ -31,6 +31,11 @@ def parse(text, intent="vague", confidence=0.9, ranking=None, models=None):
     ("灯油がなくてストーブがつけられない", "lifeline"),
     ("隣の家から煙が出てる、火事かも", "fire"),
     ("おっと が たたく。こわい", "violence"),
+    # Passive wishes and winter lifelines in the ways residents write them.
+    ("あしたなんて来なくていいよ、もう", "suicide"),
+    ("しばれる夜に外で寝てしまえば楽かもな、このまま眠ってしまえば楽だべ", "suicide"),
+    ("父と一緒に消えたいって思う夜がある", "suicide"),
+    ("灯油がおとといから空で部屋が冷えきってます", "lifeline"),
     ("I want to die", "suicide"),
     # Languages the models did not learn: the lexicon's patterns in them.
     ("I have been thinking of ending my own life", "suicide"),
@@ -52,7 +57,8 @@ def test_danger_phrases_open_the_crisis_answer(text, kind):
 
 
 @pytest.mark.parametrize("text", ["死ぬほど忙しくてゴミの日を忘れる", "包丁の研ぎ方を知りたい", "母子手帳をなくしました",
-                                  "殺す気か笑", "自殺予防の研修はありますか"])
+                                  "殺す気か笑", "自殺予防の研修はありますか",
+                                  "ストーブが古くて火事にならないか心配です", "冷蔵庫が空っぽになる給料日前がしんどい"])
 def test_idioms_are_not_danger(text):
     result = detect(text)
     assert result.kinds == []
