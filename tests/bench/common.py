@@ -111,10 +111,11 @@ def group_cpu_seconds(pgid: int) -> float:
 
 
 def write_report(out_path: Path, report: dict) -> None:
-    """The report as JSON at ``out_path`` (inside the project), and where it went."""
+    """The report as JSON at ``out_path`` (BENCH_OUT may point outside the project), and where it went."""
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"\nwrote {out_path.relative_to(PROJECT_ROOT)}")
+    shown = out_path.relative_to(PROJECT_ROOT) if out_path.is_relative_to(PROJECT_ROOT) else out_path
+    print(f"\nwrote {shown}")
 
 
 def stack_cpu_seconds(stack: Stack) -> Dict[str, float]:
