@@ -1,6 +1,6 @@
 """Where one answer's milliseconds go (``make profile``; not part of ``make test``).
 
-Starts its own stack (bot.runner.Stack on free ports, temporary DB, Rasa's HTTP API on for the
+Starts its own stack (bot.tools.runner.Stack on free ports, temporary DB, Rasa's HTTP API on for the
 trackers), then:
 
 1. Round trips: PROFILE_CONVERSATIONS conversations (one resident at a time) through /api/chat with
@@ -39,7 +39,7 @@ from typing import Dict, List, Optional, Tuple
 import requests
 
 from bot import PROJECT_ROOT
-from bot.runner import RASA_VENV, Stack, free_port
+from bot.tools.runner import RASA_VENV, Stack, free_port
 from tests.bench.common import (Channel, Resident, env_float, env_list, load_worries, make_stack, percentile,
                                 write_report)
 from tests.bench.run import load_step
