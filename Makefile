@@ -11,8 +11,8 @@ WEB_VENV := .venv-web
 RASA_PY := $(RASA_VENV)/bin/python
 WEB_PY := $(WEB_VENV)/bin/python
 MODEL := models/soudan.tar.gz
-TRAINING_INPUTS := $(shell find data -name "*.yml" 2>/dev/null) domain.yml config.yml bot/rasa_components.py \
-  bot/text_models.py bot/lexicons/crisis.yml
+TRAINING_INPUTS := $(shell find data -name "*.yml" 2>/dev/null) domain.yml config.yml bot/nlu/rasa_components.py \
+  bot/nlu/text_models.py bot/lexicons/crisis.yml
 DATA ?=
 OUT ?= reports/eval.json
 
@@ -79,7 +79,7 @@ $(MODEL): $(TRAINING_INPUTS) | $(RASA_VENV)/.installed
 train: $(MODEL)
 
 run: setup $(MODEL)
-	$(WEB_PY) -m bot.runner
+	$(WEB_PY) -m bot.tools.runner
 
 validate: setup
 	$(RASA_VENV)/bin/rasa data validate --quiet
@@ -94,12 +94,12 @@ pytest: setup system-deps browser-deps scale-deps $(MODEL)
 
 test: setup system-deps $(MODEL) validate test-stories pytest
 
-# Cross-validation of the intent classifier on the project's examples (bot/crossval.py; a few minutes).
+# Cross-validation of the intent classifier on the project's examples (bot/tools/crossval.py; a few minutes).
 crossval: setup
-	$(RASA_PY) -m bot.crossval --folds $(or $(FOLDS),3)
+	$(RASA_PY) -m bot.tools.crossval --folds $(or $(FOLDS),3)
 
 eval: setup $(MODEL)
-	$(RASA_PY) -m bot.evaluate $(if $(DATA),--data $(DATA)) --out $(OUT) $(EVAL_FLAGS)
+	$(RASA_PY) -m bot.tools.evaluate $(if $(DATA),--data $(DATA)) --out $(OUT) $(EVAL_FLAGS)
 
 bench: setup $(MODEL)
 	$(WEB_PY) -m tests.bench.run
@@ -124,7 +124,7 @@ staff-user: setup
 purge: setup
 	$(WEB_VENV)/bin/flask --app bot.web staff purge $(if $(DAYS),--days "$(DAYS)")
 	@if [ -n "$$TRACKER_STORE_URL" ]; then \
-	  $(RASA_PY) -m bot.tracker_retention --days "$(or $(DAYS),$$($(WEB_PY) -c 'from bot.web.staff.retention import default_days; print(default_days())'))"; \
+	  $(RASA_PY) -m bot.tools.tracker_retention --days "$(or $(DAYS),$$($(WEB_PY) -c 'from bot.web.staff.retention import default_days; print(default_days())'))"; \
 	fi
 
 clean:

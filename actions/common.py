@@ -8,9 +8,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.directory import Directory, get_directory
-from bot.fields import channel_of_sender, higher_urgency
-from bot.routing import Decision
+from bot.core.directory import Directory, get_directory
+from bot.core.fields import channel_of_sender, higher_urgency
+from bot.core.routing import Decision
 
 logger = logging.getLogger("soudan.actions")
 
@@ -20,7 +20,7 @@ def directory() -> Directory:
 
 
 def send(dispatcher: CollectingDispatcher, message: Dict[str, Any]) -> None:
-    """Send one reply dict (see bot.replies): rich ones as custom JSON, others as text + buttons."""
+    """Send one reply dict (see bot.core.replies): rich ones as custom JSON, others as text + buttons."""
     if "custom" in message:
         dispatcher.utter_message(json_message=message["custom"])
     else:
@@ -34,7 +34,7 @@ def note(dispatcher: CollectingDispatcher, **facts: Any) -> None:
 
 
 def channel_of(tracker: Tracker) -> str:
-    """The web side prefixes sender ids (bot.fields.CHANNEL_PREFIXES): ``line`` or ``web``."""
+    """The web side prefixes sender ids (bot.core.fields.CHANNEL_PREFIXES): ``line`` or ``web``."""
     return channel_of_sender(tracker.sender_id)
 
 
@@ -74,10 +74,10 @@ def latest_intent(tracker: Tracker) -> Optional[str]:
 
 
 def reply_language(tracker: Tracker) -> Optional[str]:
-    """The language to answer in: the message's own when it is another language (bot.language);
+    """The language to answer in: the message's own when it is another language (bot.core.language);
     やさしい日本語 when the mode is on or the message is written that way; else "ja" (None for a
     button payload)."""
-    from bot.language import EASY_JAPANESE, detect_language, is_foreign
+    from bot.core.language import EASY_JAPANESE, detect_language, is_foreign
 
     text = latest_text(tracker)
     language = detect_language(text) if is_typed_text(text) else None

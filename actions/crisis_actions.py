@@ -10,18 +10,18 @@ from rasa_sdk.events import SlotSet
 
 from actions import texts
 from actions.common import decision_events, directory, merge, note, reply_language, send
-from bot.replies import crisis_message, hotlines_message
-from bot.routing import Decision, decide
-from bot import handoff_store
-from bot.handoff_store import turn_key
-from bot.store import StoreError
+from bot.core.replies import crisis_message, hotlines_message
+from bot.core.routing import Decision, decide
+from bot.shared import handoff_store
+from bot.shared.handoff_store import turn_key
+from bot.core.store import StoreError
 
 logger = logging.getLogger("soudan.actions")
 
 
 def raise_stored_case(ref: str, decision: Decision, tracker) -> bool:
     """Danger after the reference number goes into the stored case at once (the SQLite file, or
-    the web side's internal endpoint at scale: bot.handoff_store)."""
+    the web side's internal endpoint at scale: bot.shared.handoff_store)."""
     labels = [directory().crisis_label(k) for k in decision.crisis_kinds]
     return handoff_store.raise_danger(ref, request_key=turn_key(tracker, "danger"), kinds=decision.crisis_kinds,
                                       phrases=decision.crisis_phrases, kind_labels=labels)

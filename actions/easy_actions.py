@@ -7,8 +7,8 @@ from rasa_sdk import Action
 from rasa_sdk.events import SlotSet
 
 from actions.common import directory, latest_intent
-from bot.easy import TO_EASY, TO_PLAIN, easy_text
-from bot.routing import EASY_MODE_INTENTS
+from bot.core.easy import TO_EASY, TO_PLAIN, easy_text
+from bot.core.routing import EASY_MODE_INTENTS
 
 
 def switch_mode(dispatcher, intent: str) -> dict:

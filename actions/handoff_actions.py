@@ -17,17 +17,17 @@ from actions import texts
 from actions.common import (channel_of, directory, is_typed_text, latest_intent, latest_text, note as internal_note,
                             send)
 from actions.intake_actions import form_slot_values
-from bot.clock import now
-from bot.faq import answer as faq_answer, faq
-from bot.fields import SOGO
-from bot.hours import describe_hours
-from bot.intake import SKIPPED, consent_is_conditional, form, item_named
-from bot.replies import agency_card, please_call_text
-from bot import handoff_store
-from bot.handoff_store import turn_key
-from bot.store import StoreError
-from bot.summary import build_summary, read_back_text, redact
-from bot.textnorm import fold_kana
+from bot.core.clock import now
+from bot.core.faq import answer as faq_answer, faq
+from bot.core.fields import SOGO
+from bot.core.hours import describe_hours
+from bot.core.intake import SKIPPED, consent_is_conditional, form, item_named
+from bot.core.replies import agency_card, please_call_text
+from bot.shared import handoff_store
+from bot.shared.handoff_store import turn_key
+from bot.core.store import StoreError
+from bot.core.summary import build_summary, read_back_text, redact
+from bot.core.textnorm import fold_kana
 
 logger = logging.getLogger("soudan.actions")
 
@@ -57,7 +57,7 @@ def save_case(tracker: Tracker, consent: bool, note: str = "", more_fields: List
     summary = _summary(tracker, "yes" if consent else "no", more_fields)
     words = "\n".join(list(tracker.get_slot("worry_texts") or []) + ([more_text] if more_text else []))
     text = redact(words) if consent and words else None
-    # The SQLite file here, or the web side's internal endpoint at scale (bot.handoff_store);
+    # The SQLite file here, or the web side's internal endpoint at scale (bot.shared.handoff_store);
     # the turn's request key makes a retried save return the same number.
     ref = tracker.get_slot("case_ref")
     if ref and handoff_store.update_case(ref, summary, request_key=turn_key(tracker, f"update:{consent}:{note}"),

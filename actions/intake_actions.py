@@ -1,7 +1,7 @@
 """The intake form's questions and the reading of each answer, both from ``bot/intake.yml``.
 
 Every question is asked by ``action_ask_<slot>`` (text and buttons from the data); every answer is
-read by ``validate_handoff_form`` (bot.intake.read_answer): a value, a skip (that question only),
+read by ``validate_handoff_form`` (bot.core.intake.read_answer): a value, a skip (that question only),
 「もどる」, 「これで送る」, a long story (kept as the resident's words, the question asked again), or a
 question about the service (answered from directory/faq.yml, the question asked again, not counted
 as a failed answer). Two unclear answers to one question skip it and give the phone number.
@@ -18,13 +18,13 @@ from rasa_sdk.types import DomainDict
 from actions import texts
 from actions.common import channel_of, directory, is_typed_text, latest_intent, latest_text, merge, send
 from actions.easy_actions import switch_mode
-from bot.clock import now
-from bot.faq import answer as faq_answer, faq
-from bot.intake import (BACK, SEND_NOW, SKIP, SKIPPED, form, offered_extras, read_answer,
+from bot.core.clock import now
+from bot.core.faq import answer as faq_answer, faq
+from bot.core.intake import (BACK, SEND_NOW, SKIP, SKIPPED, form, offered_extras, read_answer,
                          relation_from_consulter_answer)
-from bot.replies import please_call_text
-from bot.routing import EASY_MODE_INTENTS, decide
-from bot.textnorm import normalize_text
+from bot.core.replies import please_call_text
+from bot.core.routing import EASY_MODE_INTENTS, decide
+from bot.core.textnorm import normalize_text
 
 logger = logging.getLogger("soudan.actions")
 
@@ -36,7 +36,7 @@ def form_slot_values(tracker: Tracker) -> Dict[str, Any]:
 
 
 class ValidateHandoffForm(FormValidationAction):
-    """Reads each answer (bot.intake.read_answer) and decides what the form asks next."""
+    """Reads each answer (bot.core.intake.read_answer) and decides what the form asks next."""
 
     def name(self) -> Text:
         return "validate_handoff_form"

@@ -11,19 +11,19 @@ from actions import texts
 from actions.common import (decision_events, directory, is_typed_text, latest_intent, latest_text, note, reply_language,
                             send)
 from actions.handoff_actions import add_to_case, answer_conditional_consent
-from bot.intake import consent_is_conditional
-from bot.faq import HOURS, answer as faq_answer, faq
+from bot.core.intake import consent_is_conditional
+from bot.core.faq import HOURS, answer as faq_answer, faq
 from actions.crisis_actions import answer_crisis
-from bot.clock import now
-from bot.easy import easy_text
-from bot.domain_texts import worry_buttons
-from bot.replies import (agency_card, always_open_text, foreign_language_message, listening_line_text, topic_lines_text,
+from bot.core.clock import now
+from bot.core.easy import easy_text
+from bot.core.domain_texts import worry_buttons
+from bot.core.replies import (agency_card, always_open_text, foreign_language_message, listening_line_text, topic_lines_text,
                          out_of_scope_message, please_call_text)
-from bot.hours import is_open
-from bot.language import EASY_JAPANESE, is_foreign
-from bot.lexicon import topic_lexicon
-from bot.routing import decide
-from bot.textnorm import has_japanese, looks_unusable
+from bot.core.hours import is_open
+from bot.core.language import EASY_JAPANESE, is_foreign
+from bot.core.lexicon import topic_lexicon
+from bot.core.routing import decide
+from bot.core.textnorm import has_japanese, looks_unusable
 
 MAX_CLARIFY_ROUNDS = 2
 
@@ -82,7 +82,7 @@ def added_to_case(dispatcher, tracker: Tracker, decision, text: str) -> List[Dic
 
 
 class ActionRouteWorry(Action):
-    """Decide where a worry goes (bot.routing.decide) and answer with the agency, the
+    """Decide where a worry goes (bot.core.routing.decide) and answer with the agency, the
     総合相談支援センター path with a consent question, or a clarifying question."""
 
     def name(self) -> Text:

@@ -1,10 +1,10 @@
 """The assistant's fixed sentences, said by the actions (one home; the form's questions are in
 bot/intake.yml, やさしい日本語 in directory/easy_japanese.yml, the greeting and short replies in
 domain.yml's responses, the category buttons under domain.yml utter_greet). Sentences with a
-number, an address or hours in them are built from the data in bot/replies.py."""
+number, an address or hours in them are built from the data in bot/core/replies.py."""
 from __future__ import annotations
 
-from bot.domain_texts import worry_buttons
+from bot.core.domain_texts import worry_buttons
 
 # -- routing ------------------------------------------------------------------------------------
 # Why 総合相談支援センター: said only as far as it is true (two fields found, an in-between

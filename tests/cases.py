@@ -1,9 +1,9 @@
-"""A case's summary as the actions build it (``bot.summary.build_summary``), for tests that store
+"""A case's summary as the actions build it (``bot.core.summary.build_summary``), for tests that store
 cases: the staff pages, the store, its internal endpoint."""
 from __future__ import annotations
 
-from bot.clock import now
-from bot.summary import build_summary
+from bot.core.clock import now
+from bot.core.summary import build_summary
 
 SLOTS = {"consulter": "家族", "consulter_relation": "子", "subject_age": "80代以上", "subject_living": "一人暮らし",
          "wish_urgency": "数日のうち", "contact_method": "電話", "contact_time": "平日の午前",

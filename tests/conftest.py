@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot.runner import Stack, free_port
+from bot.tools.runner import Stack, free_port
 from tests.line.helpers import TEST_CONTACT_KEY
 from tests.line_fake import FakeLineApi
 

@@ -8,7 +8,7 @@ from typing import Optional
 
 from flask import Flask
 
-from bot.directory import get_directory
+from bot.core.directory import get_directory
 from bot.web.config import Settings
 from bot.web.rasa_client import RasaClient
 from bot.web.ratelimit import RateLimiter

@@ -11,9 +11,9 @@ from flask import Blueprint, current_app, jsonify, render_template, request, sen
 
 from bot import PROJECT_ROOT
 
-from bot.fields import CHANNEL_PREFIXES, SOGO
-from bot.replies import offline_text, rate_limited_text, service_unavailable_text, unavailable_messages
-from bot.inputtext import clean_text
+from bot.core.fields import CHANNEL_PREFIXES, SOGO
+from bot.core.replies import offline_text, rate_limited_text, service_unavailable_text, unavailable_messages
+from bot.core.inputtext import clean_text
 from bot.web import outcomes, texts
 from bot.web.errors import json_error
 from bot.web.rasa_client import RasaUnavailable

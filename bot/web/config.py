@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Tuple
 
-from bot.scale import url_list
+from bot.tools.scale import url_list
 
 
 def _urls(name: str, single: str, default: Tuple[str, ...]) -> Tuple[str, ...]:

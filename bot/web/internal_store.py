@@ -2,7 +2,7 @@
 
 At scale (docs/deployment.md) the web side stays the one owner of the SQLite file (staff pages,
 audit log, retention all live there), and action servers send their saves over HTTP
-(``bot.handoff_store`` with ``HANDOFF_STORE_URL``). This is a separate small WSGI app on its own
+(``bot.shared.handoff_store`` with ``HANDOFF_STORE_URL``). This is a separate small WSGI app on its own
 listener (``HANDOFF_STORE_LISTEN``, a private or loopback ``host:port``), never on the public
 port, so a reverse proxy in front of the web side cannot expose it; every request must carry
 ``HANDOFF_STORE_SECRET`` in the ``X-Handoff-Store-Secret`` header.
@@ -12,12 +12,12 @@ port, so a reverse proxy in front of the web side cannot expose it; every reques
     POST /internal/handoffs/<ref>/danger  danger after it    -> 200 {"updated": true|false}
     GET  /internal/stats                  messages each Rasa server answered
 
-A case is sent as its summary (``bot.summary.build_summary``, which ``bot.store.case_columns``
+A case is sent as its summary (``bot.core.summary.build_summary``, which ``bot.core.store.case_columns``
 checks) with ``resident_text`` (and ``note`` when saved again); late danger as ``kinds``,
 ``phrases`` and ``kind_labels``.
 
 Each save carries a request key; a repeated key returns the first answer (for a new case the
-key is committed in the same transaction as the record, ``bot.store.create_handoff``).
+key is committed in the same transaction as the record, ``bot.core.store.create_handoff``).
 """
 from __future__ import annotations
 
@@ -31,10 +31,10 @@ from typing import Iterator, Optional, Tuple
 import sqlite_utils
 from flask import Flask, current_app, jsonify, request
 
-from bot import store
-from bot.clock import stamp
-from bot.handoff_store import SECRET_HEADER
-from bot.store import StoreError, transaction
+from bot.core import store
+from bot.core.clock import stamp
+from bot.shared.handoff_store import SECRET_HEADER
+from bot.core.store import StoreError, transaction
 from bot.web.errors import json_error
 
 logger = logging.getLogger("soudan.web")
@@ -45,7 +45,7 @@ def _str_list(value) -> bool:
 
 
 def _case_values(data: dict, with_note: bool) -> Tuple[Optional[dict], Optional[str]]:
-    """A save's values (the summary checked by ``bot.store.case_columns``), or what is wrong."""
+    """A save's values (the summary checked by ``bot.core.store.case_columns``), or what is wrong."""
     checks = {"summary": lambda v: isinstance(v, dict),
               "resident_text": lambda v: v is None or isinstance(v, str)}
     if with_note:

@@ -3,7 +3,7 @@
 The action server decides what happened in a turn and says so in an internal note
 (``actions.common.note``; the web side gets the notes from ``RasaClient.send_with_notes``).
 This module turns those notes into counts in the ``conversation_outcomes`` table
-(``bot.store._migration_4_outcomes``), one row per conversation:
+(``bot.core.store._migration_4_outcomes``), one row per conversation:
 
     day             the day in Japan (YYYY-MM-DD), never a time of day
     channel         "web" (widget) or "line"
@@ -33,7 +33,7 @@ Notes the actions send (anything else, or a value not in the directory, is ignor
     {"outcome": "sogo", "undecided": bool}             the 総合相談支援センター path
     {"outcome": "clarify"}                             a clarifying question
     {"outcome": "out_of_scope"}                        outside the service
-    {"outcome": "other_language"}                      answered in another language (bot.language)
+    {"outcome": "other_language"}                      answered in another language (bot.core.language)
     {"outcome": "crisis", "crisis_kinds": [...]}       a crisis answer
     {"outcome": "handoff", "consent": bool}            a case saved (with or without consent)
 """
@@ -49,9 +49,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional
 
-from bot.clock import now
-from bot.directory import get_directory
-from bot.store import db_path, open_store, transaction
+from bot.core.clock import now
+from bot.core.directory import get_directory
+from bot.core.store import db_path, open_store, transaction
 
 logger = logging.getLogger("soudan.outcomes")
 

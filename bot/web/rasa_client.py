@@ -11,7 +11,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
-from bot.scale import ROUTINGS
+from bot.tools.scale import ROUTINGS
 
 logger = logging.getLogger("soudan.web")
 
@@ -78,7 +78,7 @@ class RasaClient:
 
     def __init__(self, rasa_urls: Sequence[str], action_server_urls: Sequence[str], timeout: float,
                  pool_size: int = 32, routing: str = "conversation"):
-        """``rasa_urls`` and ``action_server_urls`` as ``Settings`` holds them (``bot.scale.url_list``)."""
+        """``rasa_urls`` and ``action_server_urls`` as ``Settings`` holds them (``bot.tools.scale.url_list``)."""
         if isinstance(rasa_urls, str) or isinstance(action_server_urls, str):
             raise TypeError("RasaClient takes lists of URLs (Settings.rasa_urls, Settings.action_server_urls)")
         self.rasa_urls, self.action_server_urls = tuple(rasa_urls), tuple(action_server_urls)

@@ -8,9 +8,9 @@ import sys
 
 from waitress import serve
 
-from bot.datacheck import check_data
-from bot.directory import DirectoryError
-from bot.store import StoreError, open_store
+from bot.core.datacheck import check_data
+from bot.core.directory import DirectoryError
+from bot.core.store import StoreError, open_store
 
 
 def server_options(environ=os.environ) -> dict:
@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     from bot.web import create_app
     try:
-        check_data()  # every data file against the vocabulary (bot/fields.py): a clear error, not a late one
+        check_data()  # every data file against the vocabulary (bot/core/fields.py): a clear error, not a late one
         app = create_app()
         open_store().conn.close()
         settings = app.config["SETTINGS"]

@@ -1,5 +1,5 @@
 """What the web side itself says to residents, for both channels (the widget's API and LINE):
-refused input. Texts with a number in them are built in bot.replies (please_call_text,
+refused input. Texts with a number in them are built in bot.core.replies (please_call_text,
 rate_limited_text, unavailable_messages); LINE's own texts are in bot/web/line/copy.py."""
 from __future__ import annotations
 

@@ -11,11 +11,11 @@ from actions.crisis_actions import ActionCrisis
 from actions.handoff_actions import ActionConsentReply, ActionReadBackSummary, ActionSaveHandoff
 from actions.intake_actions import ValidateHandoffForm
 from actions.routing_actions import ActionAnswerFaq, ActionRouteWorry
-from bot.danger import detect
-from bot.directory import get_directory
-from bot.intake import SKIPPED, form
-from bot.lexicon import lexicon_entities
-from bot.store import get_handoff, open_store
+from bot.core.danger import detect
+from bot.core.directory import get_directory
+from bot.core.intake import SKIPPED, form
+from bot.core.lexicon import lexicon_entities
+from bot.core.store import get_handoff, open_store
 
 DOMAIN = {"slots": {}, "forms": {"handoff_form": {"required_slots": list(form().slots)}}}  # bot/intake.yml
 
@@ -291,7 +291,7 @@ def test_a_worry_without_a_scam_gets_no_consumer_line():
 def test_the_worry_question_and_cannot_use_show_the_greetings_category_buttons():
     """One list of categories (domain.yml utter_greet): the second clarifying question and the
     answer to unusable text show its worry buttons, with the same titles."""
-    from bot.domain_texts import category_buttons
+    from bot.core.domain_texts import category_buttons
     worry = [b for b in category_buttons() if b["payload"] not in ("/emergency_info", "/easy_on")]
     messages, _ = run(ActionRouteWorry(), tracker("うーん", "vague", slots={"clarify_round": 1, "about": "self"}))
     assert "いちばん困っていること" in messages[0]["text"] and messages[0]["buttons"] == worry

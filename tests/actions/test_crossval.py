@@ -1,5 +1,5 @@
-"""bot.crossval: held-out folds are scored with the pipeline's features."""
-from bot.crossval import cross_validate, load_examples
+"""bot.tools.crossval: held-out folds are scored with the pipeline's features."""
+from bot.tools.crossval import cross_validate, load_examples
 from bot import PROJECT_ROOT
 
 

@@ -1,14 +1,14 @@
-"""Where the action server saves (bot.handoff_store): the request key of a turn makes a repeated
+"""Where the action server saves (bot.shared.handoff_store): the request key of a turn makes a repeated
 save return the same 受付番号 without a second record; with HANDOFF_STORE_URL set and the web
 side's internal store unreachable (a closed port) or its secret missing, no number is shown and
 the resident gets the phone number, and nothing is written to a local file."""
 from rasa_sdk import Tracker
 
 from actions.handoff_actions import ActionSaveHandoff
-from bot.directory import get_directory
-from bot.handoff_store import turn_key
-from bot.runner import free_port
-from bot.store import open_store
+from bot.core.directory import get_directory
+from bot.shared.handoff_store import turn_key
+from bot.tools.runner import free_port
+from bot.core.store import open_store
 from tests.actions.test_actions import FORM_SLOTS, run, slot
 
 

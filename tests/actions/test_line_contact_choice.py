@@ -5,7 +5,7 @@ import pytest
 
 from actions.handoff_actions import ActionSaveHandoff
 from actions.intake_actions import ValidateHandoffForm
-from bot.intake import LINE_CONTACT_ENV
+from bot.core.intake import LINE_CONTACT_ENV
 from tests.actions.test_actions import FORM_SLOTS, run, run_with_notes, slot, tracker
 
 LINE_SENDER = "line-0123456789abcdef0123456789abcdef"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluate import MODEL, load_items, parse_all, predict, score
+from bot.tools.evaluate import MODEL, load_items, parse_all, predict, score
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

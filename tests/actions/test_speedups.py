@@ -2,7 +2,7 @@
 import jsonschema
 import pytest
 
-from bot import rasa_speedups
+from bot.nlu import rasa_speedups
 
 SCHEMA = {"type": "object", "properties": {"events": {"type": "array"}}, "required": ["events"]}
 

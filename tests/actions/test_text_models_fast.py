@@ -1,4 +1,4 @@
-"""The text models' fast path (bot/rasa_speedups.py, 7.) gives scikit-learn's scores bit for bit:
+"""The text models' fast path (bot/nlu/rasa_speedups.py, 7.) gives scikit-learn's scores bit for bit:
 on a small model fitted here (every feature kind, word vectors, texts with no known feature) and
 on the trained model with GiNZA's samples of the project's evaluation texts."""
 import json
@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot import rasa_speedups
-from bot.evaluate import MODEL
-from bot.text_models import Sample, TextModels
+from bot.nlu import rasa_speedups
+from bot.tools.evaluate import MODEL
+from bot.nlu.text_models import Sample, TextModels
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -121,8 +121,8 @@ def _trained_text_models():
 def test_the_trained_model_scores_the_evaluation_texts_the_same():
     from rasa.nlu.utils.spacy_utils import SpacyNLP
 
-    from bot.text_models import sample_from_doc
-    from bot.textnorm import normalize_text
+    from bot.nlu.text_models import sample_from_doc
+    from bot.core.textnorm import normalize_text
     rasa_speedups.install()
     nlp = SpacyNLP.load_model("ja_ginza").model
     models = _trained_text_models()

@@ -17,7 +17,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import requests
 
 from bot import PROJECT_ROOT
-from bot.runner import Stack, free_port
+from bot.tools.runner import Stack, free_port
 
 EVAL_DATA = PROJECT_ROOT / "tests" / "data" / "routing_eval.jsonl"
 FIXED_NOW = "2026-11-30T10:00:00+09:00"  # Monday, office hours (same as tests/conftest.py)

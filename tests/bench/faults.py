@@ -9,11 +9,11 @@ of answered turns), leaves each down FAULT_DOWN_SECONDS (1-4 s, random) and rest
 resident whose message fails retries it, like a person pressing send again. Checks:
 
 * every reference number shown to a resident (受付番号「NNN-NNNN」) is in the SQLite file
-  (bot.store.get_handoff), with consent "yes", a field list (empty when no lexicon matched), a
+  (bot.core.store.get_handoff), with consent "yes", a field list (empty when no lexicon matched), a
   summary that parses, has all its sections and carries the same number; ``PRAGMA
   integrity_check`` is ok;
 * while a component is down every answer is a normal answer, or a 503 whose body has the
-  centre's phone (bot.directory), or a connection error only while the web side is down;
+  centre's phone (bot.core.directory), or a connection error only while the web side is down;
   a 503 never lacks the phone;
 * after each restart the stack is healthy again, and at the end a fresh resident reaches a
   reference number with no error.
@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import List, Tuple
 
 from bot import PROJECT_ROOT
-from bot.directory import get_directory
-from bot.store import get_handoff, open_store
+from bot.core.directory import get_directory
+from bot.core.store import get_handoff, open_store
 from tests.bench.common import Channel, Resident, Turn, env_float, load_worries, make_stack, wait_healthy
 
 HEALTH = {"actions": "/health", "rasa": "/", "web": "/healthz"}

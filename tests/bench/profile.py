@@ -1,6 +1,6 @@
 """Where one answer's milliseconds go (``make profile``; not part of ``make test``).
 
-Starts its own stack (bot.runner.Stack on free ports, temporary DB, Rasa's HTTP API on for the
+Starts its own stack (bot.tools.runner.Stack on free ports, temporary DB, Rasa's HTTP API on for the
 trackers), then:
 
 1. Round trips: PROFILE_CONVERSATIONS conversations (one resident at a time) through /api/chat with
@@ -39,7 +39,7 @@ from typing import Dict, List, Optional, Tuple
 import requests
 
 from bot import PROJECT_ROOT
-from bot.runner import RASA_VENV, Stack, free_port
+from bot.tools.runner import RASA_VENV, Stack, free_port
 from tests.bench.common import (Channel, Resident, env_float, env_list, load_worries, make_stack, percentile,
                                 write_report)
 from tests.bench.run import load_step
@@ -59,11 +59,11 @@ RULES: Dict[str, List[Tuple[str, str, Optional[str]]]] = {
         ("action round trip: encode tracker + HTTP (Rasa side)", r"rasa/utils/endpoints\.py", None),
         ("action round trip: validate the answer (jsonschema)", r"_validate_action_result", None),
         ("action round trip: apply the returned events", r"rasa/core/actions/action\.py", r"rasa/core/actions/forms\.py"),
-        ("NLU: GiNZA dependency parse (danger context only)", r"_parsed_doc|parse \(bot/rasa_speedups\.py", None),
+        ("NLU: GiNZA dependency parse (danger context only)", r"_parsed_doc|parse \(bot/nlu/rasa_speedups\.py", None),
         ("NLU: GiNZA tokenizer + vectors (SpacyNLP)", r"rasa/nlu/utils/spacy_utils\.py", None),
-        ("NLU: intent/danger/field models (bot/text_models)", r"bot/text_models\.py", None),
-        ("NLU: language detection", r"lingua|bot/language\.py", None),
-        ("NLU: lexicons, danger rules, words (bot/*)", r"bot/rasa_components\.py", None),
+        ("NLU: intent/danger/field models (bot/nlu/text_models)", r"bot/nlu/text_models\.py", None),
+        ("NLU: language detection", r"lingua|bot/core/language\.py", None),
+        ("NLU: lexicons, danger rules, words (bot/*)", r"bot/nlu/rasa_components\.py", None),
         ("NLU: Rasa tokenizer, fallback, graph", r"_parse_message_with_graph|parse_message", None),
         ("policies: tracker -> states (featurizer)", r"prediction_states|past_states", None),
         ("policies: RulePolicy", r"rule_policy\.py", None),
@@ -76,7 +76,7 @@ RULES: Dict[str, List[Tuple[str, str, Optional[str]]]] = {
         ("HTTP: Sanic, REST channel", r"sanic|rasa/core/channels|httptools|uvloop", None),
     ],
     "actions": [
-        ("DB write (sqlite)", r"bot/store\.py|sqlite_utils|sqlite3", None),
+        ("DB write (sqlite)", r"bot/core/store\.py|sqlite_utils|sqlite3", None),
         ("form validation (rasa_sdk forms + actions/intake)", r"rasa_sdk/forms\.py|actions/intake_actions\.py", None),
         ("our actions (actions/*, bot/*)", r"actions/|bot/", None),
         ("rasa_sdk: parse request, events, executor", r"rasa_sdk/", None),

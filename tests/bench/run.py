@@ -1,6 +1,6 @@
 """Load and latency benchmark of the whole stack (``make bench``; not part of ``make test``).
 
-Starts the action server, Rasa and the web side (bot.runner.Stack on free ports, its own
+Starts the action server, Rasa and the web side (bot.tools.runner.Stack on free ports, its own
 temporary DB, rate limits raised), then for each N drives ``/api/chat`` with N concurrent
 simulated residents for a fixed time, each running multi-turn conversations drawn from
 tests/data/routing_eval.jsonl (worry, follow-up, consent, form answers by button payloads,

@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Dict, List
 
 from bot import PROJECT_ROOT
-from bot.runner import free_port
-from bot.scale import ScaleStack
+from bot.tools.runner import free_port
+from bot.tools.scale import ScaleStack
 from tests.bench.common import FIXED_NOW, env_float, env_list, load_worries, stack_rss_mb
 from tests.bench.run import load_step
 from tests.scale.services import Postgres, Redis

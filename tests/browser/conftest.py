@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot import PROJECT_ROOT
-from bot.directory import get_directory
+from bot.core.directory import get_directory
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 AXE_JS = PROJECT_ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.directory import get_directory
-from bot.runner import free_port
+from bot.core.directory import get_directory
+from bot.tools.runner import free_port
 from bot.web import create_app
 from bot.web.config import Settings
 

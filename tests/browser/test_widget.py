@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from bot.replies import offline_text, service_unavailable_text
+from bot.core.replies import offline_text, service_unavailable_text
 from bot.web.config import Settings
 from tests.browser.conftest import AXE_JS
 from tests.browser.widget import Widget, no_page_errors

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from bot.directory import get_directory
+from bot.core.directory import get_directory
 from tests.browser.test_widget import ELDERLY_WORRY
 from tests.browser.widget import Widget
 

@@ -201,7 +201,7 @@ def test_every_number_in_the_crisis_answer_is_a_tel_link(widget, page, directory
 
 
 def test_numbers_in_after_hours_text_are_links_and_other_numbers_are_not(widget, page, directory):
-    from bot.replies import always_open_text
+    from bot.core.replies import always_open_text
 
     after_hours = always_open_text(directory)
     tricky = ("11月30日の受付番号は「119-3456」です。約110人、1190円、2026-11-30。"

@@ -1,9 +1,9 @@
 """The category buttons are one list (domain.yml utter_greet), through /api/chat against the real
 stack: the greeting shows all of them; the answer to text nobody can read shows its worry buttons,
-added by the action from the same list (bot/domain_texts.py)."""
+added by the action from the same list (bot/core/domain_texts.py)."""
 import pytest
 
-from bot.domain_texts import category_buttons, worry_buttons
+from bot.core.domain_texts import category_buttons, worry_buttons
 
 pytestmark = pytest.mark.stack
 

@@ -5,8 +5,8 @@ import time
 import pytest
 import requests
 
-from bot.directory import get_directory
-from bot.store import get_handoff, open_store
+from bot.core.directory import get_directory
+from bot.core.store import get_handoff, open_store
 from tests.conftest import REF, Conversation, all_text
 
 pytestmark = pytest.mark.stack

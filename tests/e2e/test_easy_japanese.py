@@ -2,7 +2,7 @@
 words switch it on, answers then use easy words with the same facts, and it can be switched off."""
 import pytest
 
-from bot.directory import get_directory
+from bot.core.directory import get_directory
 from tests.conftest import all_text
 
 pytestmark = pytest.mark.stack

@@ -13,8 +13,8 @@ import time
 import pytest
 import requests
 
-from bot.directory import get_directory
-from bot.store import open_store
+from bot.core.directory import get_directory
+from bot.core.store import open_store
 from tests.conftest import REF, Conversation, all_text, reach_confirmation, wait_healthy
 
 pytestmark = pytest.mark.stack

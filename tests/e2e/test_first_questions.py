@@ -2,7 +2,7 @@
 stack: answered from directory/faq.yml (and the hours from the directory), never routed as a worry."""
 import pytest
 
-from bot.directory import get_directory
+from bot.core.directory import get_directory
 from tests.conftest import all_text
 
 pytestmark = pytest.mark.stack

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from bot.directory import get_directory
-from bot.intake import SKIPPED
-from bot.store import get_handoff, open_store
+from bot.core.directory import get_directory
+from bot.core.intake import SKIPPED
+from bot.core.store import get_handoff, open_store
 from bot.web.staff.queries import Filters, events, list_handoffs
 from tests.conftest import REF, all_text
 

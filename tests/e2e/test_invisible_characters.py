@@ -3,7 +3,7 @@ Rasa and web side: emoji messages are answered (not refused), and zero-width cha
 into a message do not hide a sign of danger."""
 import pytest
 
-from bot.directory import get_directory
+from bot.core.directory import get_directory
 from tests.conftest import all_text
 
 pytestmark = pytest.mark.stack

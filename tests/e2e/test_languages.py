@@ -3,8 +3,8 @@ worry gets the short text in that language (directory/languages.yml) with the li
 foreign languages; danger gets the heading in that language with 110 and 119 first."""
 import pytest
 
-from bot.directory import get_directory
-from bot.replies import language_text
+from bot.core.directory import get_directory
+from bot.core.replies import language_text
 from tests.conftest import all_text
 
 pytestmark = pytest.mark.stack

@@ -21,7 +21,7 @@ import requests
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
 from bot import PROJECT_ROOT
-from bot.directory import get_directory
+from bot.core.directory import get_directory
 from tests.bench.common import env_float, group_rss_mb, make_stack
 from tests.fuzz.strategies import acceptable, chat_cases, line_cases
 from tests.line.helpers import TEST_ACCESS_TOKEN, TEST_CHANNEL_SECRET

@@ -23,7 +23,7 @@ import pytest
 import requests
 from hypothesis import HealthCheck, Phase, given, settings
 
-from bot.directory import get_directory
+from bot.core.directory import get_directory
 from bot.web.rasa_client import RasaUnavailable
 from tests.bench.common import group_rss_mb
 from tests.fuzz.strategies import acceptable, chat_cases, line_cases

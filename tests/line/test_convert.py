@@ -6,8 +6,8 @@ from datetime import datetime, timezone, timedelta
 import yaml
 
 from bot import PROJECT_ROOT
-from bot.directory import get_directory
-from bot.replies import agency_card, crisis_message, hotlines_message
+from bot.core.directory import get_directory
+from bot.core.replies import agency_card, crisis_message, hotlines_message
 from bot.web.line import copy
 from bot.web.line.messages import to_line_messages, to_sdk
 from tests.line.helpers import check_line_limits, flex_buttons

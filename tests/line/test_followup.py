@@ -16,8 +16,8 @@ import pytest
 import requests
 from cryptography.fernet import Fernet
 
-from bot.directory import get_directory
-from bot.store import open_store
+from bot.core.directory import get_directory
+from bot.core.store import open_store
 from bot.web.line import contact
 from bot.web.staff import accounts as account_store
 from tests.conftest import REF, Conversation, all_text

@@ -1,4 +1,4 @@
-"""LINE text input gets the widget's cleaning (bot/inputtext.py): emoji sequences kept whole,
+"""LINE text input gets the widget's cleaning (bot/core/inputtext.py): emoji sequences kept whole,
 invisible characters removed, a message of invisible characters only treated as empty."""
 from __future__ import annotations
 

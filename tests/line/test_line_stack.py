@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from bot.directory import get_directory
+from bot.core.directory import get_directory
 from bot.web.line.security import line_sender_id
 from tests.line.helpers import (QUIET_SECONDS, REPLY_PATH, TEST_ACCESS_TOKEN, body_of, event, flex_buttons,
                                 headers_for, new_group_id, new_user_id, postback_event, quick_reply_items,

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from bot.directory import get_directory
-from bot.replies import agency_card
+from bot.core.directory import get_directory
+from bot.core.replies import agency_card
 from bot.web import create_app
 from bot.web.config import Settings
 from bot.web.line.security import line_sender_id, signature_is_valid

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import requests
 
-from bot.runner import Stack, free_port
+from bot.tools.runner import Stack, free_port
 from tests.line.helpers import TEST_ACCESS_TOKEN, TEST_CHANNEL_SECRET, body_of, headers_for, new_user_id, text_event
 from tests.bench.common import percentile
 from tests.line_fake import FakeLineApi

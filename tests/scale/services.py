@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import List, Optional
 
-from bot.runner import free_port
+from bot.tools.runner import free_port
 
 
 def _wait_port(port: int, timeout: float = 30.0) -> None:

@@ -19,9 +19,9 @@ import pytest
 import requests
 
 from bot import PROJECT_ROOT
-from bot.runner import RASA_VENV, free_port
-from bot.scale import ScaleStack
-from bot.store import get_handoff, open_store
+from bot.tools.runner import RASA_VENV, free_port
+from bot.tools.scale import ScaleStack
+from bot.core.store import get_handoff, open_store
 from tests.cases import case_summary
 from tests.conftest import FIXED_NOW, REF, all_text, new_sender
 from tests.scale.services import Postgres, Redis
@@ -209,7 +209,7 @@ def test_internal_store_needs_the_secret_and_returns_the_same_number_for_a_repea
 
 
 def test_retention_deletes_old_conversations_from_the_tracker_store_and_keeps_recent_ones(scaled):
-    """``make purge`` at scale: bot.tracker_retention deletes whole conversations whose last event
+    """``make purge`` at scale: bot.tools.tracker_retention deletes whole conversations whose last event
     is older than the days kept (residents' words are in the events), never a recent one."""
     pg = scaled.postgres
     old_sender, recent_sender = new_sender(), new_sender()
@@ -222,13 +222,13 @@ def test_retention_deletes_old_conversations_from_the_tracker_store_and_keeps_re
     senders = pg.sql("SELECT DISTINCT sender_id FROM events ORDER BY sender_id").splitlines()
     assert {old, "web-" + recent_sender} <= set(senders)
     env = dict(os.environ, TRACKER_STORE_URL=pg.url)
-    done = subprocess.run([str(RASA_VENV / "bin" / "python"), "-m", "bot.tracker_retention", "--days", "365"],
+    done = subprocess.run([str(RASA_VENV / "bin" / "python"), "-m", "bot.tools.tracker_retention", "--days", "365"],
                           cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "deleted 1 conversations" in done.stdout and old not in done.stdout + done.stderr
     remaining = pg.sql("SELECT DISTINCT sender_id FROM events ORDER BY sender_id").splitlines()
     assert remaining == [s for s in senders if s != old]
-    refused = subprocess.run([str(RASA_VENV / "bin" / "python"), "-m", "bot.tracker_retention", "--days", "0"],
+    refused = subprocess.run([str(RASA_VENV / "bin" / "python"), "-m", "bot.tools.tracker_retention", "--days", "0"],
                              cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert refused.returncode == 2 and "--days" in refused.stderr and "Traceback" not in refused.stderr
 

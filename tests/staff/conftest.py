@@ -7,7 +7,7 @@ from typing import Optional
 
 import pytest
 
-from bot.store import create_handoff, open_store
+from bot.core.store import create_handoff, open_store
 from tests.cases import case_summary
 
 NOW = "2026-11-30T10:00:00+09:00"

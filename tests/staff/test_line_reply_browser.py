@@ -10,7 +10,7 @@ import pytest
 
 from bot import PROJECT_ROOT
 
-from bot.store import open_store, transaction
+from bot.core.store import open_store, transaction
 from bot.web.line import contact
 from bot.web.staff import accounts as account_store
 from tests.chromium import staff_page

@@ -17,8 +17,8 @@ import sqlite3
 import pytest
 import requests
 
-from bot.directory import get_directory
-from bot.store import open_store
+from bot.core.directory import get_directory
+from bot.core.store import open_store
 from bot.web import outcomes
 from bot.web.line.security import pseudonym
 from bot.web.staff import accounts as account_store

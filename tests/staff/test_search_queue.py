@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bot.store import raise_danger
+from bot.core.store import raise_danger
 from tests.cases import SLOTS
 from tests.staff.conftest import STAFF, audit_rows, csrf_token, login, make_handoff
 
@@ -44,7 +44,7 @@ def test_search_by_reference_number_opens_the_sheet(as_staff, db):
 def test_search_for_a_missing_or_mistyped_reference(as_staff, db):
     make_handoff(db)
     # A well-formed number (check digit right) that no case has.
-    from bot.store import _check_digit
+    from bot.core.store import _check_digit
     missing = "000000" + _check_digit("000000")
     response = search(as_staff, missing)
     assert response.status_code == 404 and "見つかりませんでした" in response.get_data(as_text=True)

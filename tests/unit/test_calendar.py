@@ -1,4 +1,4 @@
-"""National holidays (bot/calendar_jp.py, the ``holidays`` package) and the closure days in the
+"""National holidays (bot/core/calendar_jp.py, the ``holidays`` package) and the closure days in the
 directory data."""
 import copy
 from datetime import date, datetime
@@ -6,10 +6,10 @@ from datetime import date, datetime
 import pytest
 import yaml
 
-from bot.calendar_jp import is_national_holiday, national_holiday
-from bot.clock import JST
-from bot.directory import DIRECTORY_DIR, DirectoryError, get_directory, parse_agencies
-from bot.hours import is_closed_day, is_open
+from bot.core.calendar_jp import is_national_holiday, national_holiday
+from bot.core.clock import JST
+from bot.core.directory import DIRECTORY_DIR, DirectoryError, get_directory, parse_agencies
+from bot.core.hours import is_closed_day, is_open
 
 
 def raw_agencies():

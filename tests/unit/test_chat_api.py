@@ -2,8 +2,8 @@
 closed port for the down case)."""
 import pytest
 
-from bot.directory import get_directory
-from bot.runner import free_port
+from bot.core.directory import get_directory
+from bot.tools.runner import free_port
 from bot.web import create_app
 from bot.web.config import Settings
 from tests.rasa_fake import FakeRasa

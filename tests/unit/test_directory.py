@@ -4,7 +4,7 @@ import copy
 import pytest
 import yaml
 
-from bot.directory import (DirectoryError, REQUIRED_SLUGS, check_phone_number, get_directory, parse_agencies,
+from bot.core.directory import (DirectoryError, REQUIRED_SLUGS, check_phone_number, get_directory, parse_agencies,
                            parse_hotlines, tel_uri, DIRECTORY_DIR)
 
 

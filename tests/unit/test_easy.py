@@ -3,11 +3,11 @@ from datetime import datetime
 
 import pytest
 
-from bot.clock import JST
-from bot.directory import get_directory
-from bot.easy import TO_EASY, TO_PLAIN, easy_text, switch_of
-from bot.replies import agency_card
-from bot.routing import guard_intent
+from bot.core.clock import JST
+from bot.core.directory import get_directory
+from bot.core.easy import TO_EASY, TO_PLAIN, easy_text, switch_of
+from bot.core.replies import agency_card
+from bot.core.routing import guard_intent
 
 
 @pytest.mark.parametrize("text", ["やさしい日本語で", "やさしい にほんご で おねがいします", "やさしい日本語",

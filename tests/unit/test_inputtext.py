@@ -1,10 +1,10 @@
-"""bot/inputtext.py: invisible characters removed, emoji sequences kept whole, only characters no
+"""bot/core/inputtext.py: invisible characters removed, emoji sequences kept whole, only characters no
 text can contain refused."""
 import pytest
 
-from bot.danger import detect
-from bot.directory import get_directory
-from bot.inputtext import clean_text
+from bot.core.danger import detect
+from bot.core.directory import get_directory
+from bot.core.inputtext import clean_text
 
 EMOJI = [
     "🙇\u200d♀️",                 # person bowing: woman (ZWJ + ♀ + VS16)

@@ -1,11 +1,11 @@
 """The intake form read from bot/intake.yml: natural answers, commands, phone numbers, and the
 domain declaring exactly the form the data describes. Words with their negation are given as the
-NLU gives them (bot.words); the same readings through the real model: tests/e2e/test_intake_typed.py."""
+NLU gives them (bot.core.words); the same readings through the real model: tests/e2e/test_intake_typed.py."""
 import pytest
 import yaml
 
 from bot import PROJECT_ROOT
-from bot.intake import (SKIPPED, consent_is_conditional, form, item_named, parse_phone, read_answer,
+from bot.core.intake import (SKIPPED, consent_is_conditional, form, item_named, parse_phone, read_answer,
                         relation_from_consulter_answer)
 
 

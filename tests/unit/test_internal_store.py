@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from bot.runner import free_port
-from bot.store import get_handoff, open_store
+from bot.tools.runner import free_port
+from bot.core.store import get_handoff, open_store
 from bot.web.internal_store import SECRET_HEADER, parse_listen, serve_in_thread
 from tests.cases import case_summary
 

@@ -2,10 +2,10 @@
 Rasa's (no model needed). The same rules with GiNZA's parse: tests/actions/test_danger.py."""
 import pytest
 
-from bot.danger import detect
-from bot.directory import get_directory
-from bot.lexicon import field_lexicon, lexicon_entities
-from bot.routing import DEFAULT, decide, guard_intent
+from bot.core.danger import detect
+from bot.core.directory import get_directory
+from bot.core.lexicon import field_lexicon, lexicon_entities
+from bot.core.routing import DEFAULT, decide, guard_intent
 
 
 def parse(text, intent="vague", confidence=0.9, ranking=None, models=None):

@@ -11,8 +11,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot import PROJECT_ROOT
-from bot.intake import LINE_CONTACT_ENV, form, offered_extras, read_answer
-from bot.runner import Stack, line_status
+from bot.core.intake import LINE_CONTACT_ENV, form, offered_extras, read_answer
+from bot.tools.runner import Stack, line_status
 from bot.web.line.contact import ContactKeyError, Vault, key_from_env, parse_key
 from tests.line.helpers import TEST_CONTACT_KEY
 
@@ -49,7 +49,7 @@ def test_the_stack_refuses_a_malformed_key_before_starting(tmp_path):
 def test_make_run_stops_with_a_clear_message_on_a_malformed_key(tmp_path):
     env = dict(os.environ, **LINE_ON, LINE_CONTACT_KEY="short", PYTHONPATH=str(PROJECT_ROOT),
                PORT="0", SOUDAN_DB=str(tmp_path / "x.db"))
-    result = subprocess.run([sys.executable, "-m", "bot.runner"], cwd=PROJECT_ROOT, env=env, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "bot.tools.runner"], cwd=PROJECT_ROOT, env=env, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 1
     assert "Could not start: LINE_CONTACT_KEY is malformed" in result.stderr

@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from bot.store import open_store
+from bot.core.store import open_store
 from bot.web import outcomes
 
 DAY = "2026-11-30T10:00:00+09:00"

@@ -11,8 +11,8 @@ import pytest
 import requests
 import yaml
 
-from bot.runner import free_port
-from bot.scale import ScaleConfigError, ScaleStack, endpoints_yaml, stack_from_env, wanted
+from bot.tools.runner import free_port
+from bot.tools.scale import ScaleConfigError, ScaleStack, endpoints_yaml, stack_from_env, wanted
 from bot.web.config import Settings
 from bot.web.rasa_client import RasaClient, RasaUnavailable, never_sent
 

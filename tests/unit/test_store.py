@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from bot.store import (StoreError, create_handoff, get_handoff, is_valid_reference, new_reference, open_store,
+from bot.core.store import (StoreError, create_handoff, get_handoff, is_valid_reference, new_reference, open_store,
                        transaction, update_case)
 from tests.cases import case_summary
 
@@ -116,7 +116,7 @@ def test_database_at_legacy_version_3_migrates_forward(tmp_path):
     """Cities run databases made by the hand-written runner at version 3 (schema_version table):
     they get 4-6 only, keep their rows, and end with the schema of a new database."""
     import sqlite_utils
-    from bot.store import MIGRATIONS, _migration_1, _migration_2_staff, _migration_3_login_throttle
+    from bot.core.store import MIGRATIONS, _migration_1, _migration_2_staff, _migration_3_login_throttle
 
     path = tmp_path / "city.db"
     old = sqlite_utils.Database(sqlite3.connect(str(path)))
@@ -161,13 +161,13 @@ def test_processes_starting_together_migrate_once(tmp_path):
     for p in procs:
         p.join(timeout=60)
     assert results == ["ok"] * 3
-    from bot.store import MIGRATIONS
+    from bot.core.store import MIGRATIONS
     db = open_store(path)
     assert len(MIGRATIONS.applied(db)) == 6 and db["handoffs"].count == 0
 
 
 def test_a_transaction_keeps_its_writes_together(tmp_path):
-    """sqlite-utils commits each write on its own; bot.store.transaction makes a block all or nothing."""
+    """sqlite-utils commits each write on its own; bot.core.store.transaction makes a block all or nothing."""
     db = open_store(tmp_path / "t.db")
     db.execute("CREATE TABLE pairs (n INTEGER NOT NULL)")
     with pytest.raises(sqlite3.IntegrityError):

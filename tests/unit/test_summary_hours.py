@@ -1,10 +1,10 @@
 from datetime import datetime, timezone
 
-from bot.clock import JST, now
-from bot.directory import get_directory
-from bot.hours import describe_hours, is_open, next_opening
-from bot.replies import agency_card, crisis_message, out_of_scope_message, service_unavailable_text, unavailable_messages
-from bot.summary import build_summary, read_back_text, redact
+from bot.core.clock import JST, now
+from bot.core.directory import get_directory
+from bot.core.hours import describe_hours, is_open, next_opening
+from bot.core.replies import agency_card, crisis_message, out_of_scope_message, service_unavailable_text, unavailable_messages
+from bot.core.summary import build_summary, read_back_text, redact
 
 SUNDAY_3AM = datetime(2026, 11, 29, 3, 0, tzinfo=JST)
 MONDAY_10AM = datetime(2026, 11, 30, 10, 0, tzinfo=JST)

@@ -1,4 +1,4 @@
-"""The vocabulary (bot/fields.py) against the data: a data file that names an unknown field, agency,
+"""The vocabulary (bot/core/fields.py) against the data: a data file that names an unknown field, agency,
 kind of danger, weekday, urgency level or intent stops the start with a message naming it.
 The loaders are the real ones, on temp copies of the project's data; the start-ups are real
 processes (the web side's ``python -m bot.web.serve``, the action server's ``import actions``)."""
@@ -14,12 +14,12 @@ import pytest
 import yaml
 
 from bot import PROJECT_ROOT
-from bot.datacheck import check_data
-from bot.directory import DirectoryError, get_directory, load_directory
-from bot.domain_texts import DomainTextError, category_buttons, load_category_buttons, worry_buttons
-from bot.fields import MAIN_FIELDS, VocabularyError, channel_of_sender
-from bot.lexicon import LEXICON_DIR, load_lexicon_file
-from bot.runner import free_port
+from bot.core.datacheck import check_data
+from bot.core.directory import DirectoryError, get_directory, load_directory
+from bot.core.domain_texts import DomainTextError, category_buttons, load_category_buttons, worry_buttons
+from bot.core.fields import MAIN_FIELDS, VocabularyError, channel_of_sender
+from bot.core.lexicon import LEXICON_DIR, load_lexicon_file
+from bot.tools.runner import free_port
 
 DIRECTORY = PROJECT_ROOT / "directory"
 
@@ -140,9 +140,9 @@ def test_category_buttons_have_one_home_and_name_intents(tmp_path):
 
 
 def test_training_metadata_names_only_known_kinds_and_fields():
-    """The kinds and fields the NLU examples are labelled with (bot/rasa_components.py reads them
+    """The kinds and fields the NLU examples are labelled with (bot/nlu/rasa_components.py reads them
     while training) are the vocabulary's and hotlines.yml's: a typo would be dropped silently."""
-    from bot.fields import ALL_FIELDS, check_names
+    from bot.core.fields import ALL_FIELDS, check_names
     kinds = get_directory().crisis_kinds
     seen = {"kinds": 0, "fields": 0}
     for path in sorted((PROJECT_ROOT / "data").rglob("*.yml")):

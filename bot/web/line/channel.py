@@ -17,8 +17,8 @@ from linebot.v3.messaging import ApiClient, Configuration, MessagingApi, ReplyMe
 from linebot.v3.messaging.exceptions import ApiException
 from pydantic.v1 import ValidationError as PydanticValidationError
 
-from bot.replies import service_unavailable_text, unavailable_messages
-from bot.inputtext import clean_text
+from bot.core.replies import service_unavailable_text, unavailable_messages
+from bot.core.inputtext import clean_text
 from bot.web.line import copy
 from bot.web.line.dedup import TtlSet
 from bot.web.line.followup import FollowUp
@@ -212,7 +212,7 @@ class LineChannel:
                     user_id: Optional[str] = None) -> List[dict]:
         if not isinstance(text, str):
             return [{"text": copy.empty_text()}]
-        # The widget's cleaning (bot/inputtext.py): invisible characters removed, emoji sequences
+        # The widget's cleaning (bot/core/inputtext.py): invisible characters removed, emoji sequences
         # kept. Characters the widget refuses are removed here instead: LINE has no error reply.
         text = clean_text(text).text.strip()
         if not text:

@@ -29,8 +29,8 @@ from typing import Dict, List, Mapping, Optional
 
 import sqlite_utils
 
-from bot.clock import stamp
-from bot.store import add_event, transaction
+from bot.core.clock import stamp
+from bot.core.store import add_event, transaction
 
 KEY_ENV = "LINE_CONTACT_KEY"
 KEY_BYTES = 32

@@ -1,10 +1,10 @@
-"""What the LINE channel itself says (everything else comes from Rasa, bot.replies and, for
+"""What the LINE channel itself says (everything else comes from Rasa, bot.core.replies and, for
 texts both channels say, bot/web/texts.py)."""
 from __future__ import annotations
 
-from bot.directory import Directory
-from bot.domain_texts import category_buttons
-from bot.replies import emergency_lines_message
+from bot.core.directory import Directory
+from bot.core.domain_texts import category_buttons
+from bot.core.replies import emergency_lines_message
 from bot.web.texts import EMPTY, too_long_text  # noqa: F401 (LINE's answers to refused input)
 
 ONE_TO_ONE_NOTICE = (

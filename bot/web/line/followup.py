@@ -8,7 +8,7 @@
 - The resident writing: 「連絡をやめる」 (typed or the quick reply) deletes the stored id at once.
   Once staff have reached the resident on LINE, what the resident writes while the case is open
   goes to the case history and the resident is told so; danger in it gets the crisis answer
-  first and raises the case (``bot.store.raise_danger``). Before that, messages go to Rasa as
+  first and raises the case (``bot.core.store.raise_danger``). Before that, messages go to Rasa as
   usual.
 - Blocking the account (``unfollow``) deletes the stored id too.
 - Staff replies: ``push`` sends the text through the Messaging API's push endpoint, prefixed with
@@ -29,10 +29,10 @@ from linebot.v3.messaging import PushMessageRequest
 from linebot.v3.messaging.exceptions import ApiException
 from pydantic.v1 import ValidationError as PydanticValidationError
 
-from bot.danger import detect
-from bot.replies import crisis_message, please_call_text
-from bot.store import StoreError, connect, raise_danger
-from bot.textnorm import fold_kana
+from bot.core.danger import detect
+from bot.core.replies import crisis_message, please_call_text
+from bot.core.store import StoreError, connect, raise_danger
+from bot.core.textnorm import fold_kana
 from bot.web.line import contact
 from bot.web.line.contact import Vault
 from bot.web.line.messages import to_line_messages, to_sdk
@@ -53,7 +53,7 @@ STOPPED = ("わかりました。LINEでの連絡をやめます。保存して�
            "相談するときは、受付番号を伝えて、{call}\n"
            "また相談したくなったら、いつでもここに書いてください。")
 NOT_KEPT = ("ごめんなさい。いま、このLINEの連絡先を保存できませんでした。センターからLINEで連絡できないので、"
-            "受付番号を伝えて、{call}")  # {call}: bot.replies.please_call_text
+            "受付番号を伝えて、{call}")  # {call}: bot.core.replies.please_call_text
 
 
 def is_stop(text: str) -> bool:

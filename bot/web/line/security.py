@@ -10,9 +10,9 @@ import base64
 import hashlib
 import hmac
 
-from bot.fields import CHANNEL_PREFIXES
+from bot.core.fields import CHANNEL_PREFIXES
 
-SENDER_PREFIX = CHANNEL_PREFIXES["line"]  # the bot reads the channel back from it (bot.fields.channel_of_sender)
+SENDER_PREFIX = CHANNEL_PREFIXES["line"]  # the bot reads the channel back from it (bot.core.fields.channel_of_sender)
 PSEUDONYM_HEX_CHARS = 32
 
 

@@ -16,8 +16,8 @@ from typing import List, Optional
 import sqlite_utils
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from bot.clock import stamp
-from bot.store import transaction
+from bot.core.clock import stamp
+from bot.core.store import transaction
 
 ROLES = ("staff", "admin")
 MIN_PASSWORD_LENGTH = 12

@@ -9,8 +9,8 @@ from typing import List, Optional, Tuple
 
 import sqlite_utils
 
-from bot.store import transaction
-from bot.clock import stamp
+from bot.core.store import transaction
+from bot.core.clock import stamp
 
 PAGE_SIZE = 100
 

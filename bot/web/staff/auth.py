@@ -20,8 +20,8 @@ from typing import Optional, Tuple
 import sqlite_utils
 from werkzeug.security import check_password_hash
 
-from bot.clock import now, stamp
-from bot.store import transaction
+from bot.core.clock import now, stamp
+from bot.core.store import transaction
 from bot.web.staff.accounts import StaffUser, get_user, get_user_by_id, hash_password, name_key, password_matches
 
 LOCK_AFTER = 5

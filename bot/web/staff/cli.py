@@ -19,8 +19,8 @@ from contextlib import contextmanager
 import click
 from flask.cli import AppGroup
 
-from bot.clock import now
-from bot.store import StoreError, db_path, open_store
+from bot.core.clock import now
+from bot.core.store import StoreError, db_path, open_store
 from bot.web.staff import accounts, audit, auth
 from bot.web.staff.labels import ROLE_LABELS
 from bot.web.staff.retention import SYSTEM_RETENTION, default_days, purge_text

@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from bot.directory import get_directory
-from bot.fields import (ALL_FIELDS, CONSENT_LABELS, FIELD_LABELS, URGENCY_LABELS,  # noqa: F401 (used by templates)
+from bot.core.directory import get_directory
+from bot.core.fields import (ALL_FIELDS, CONSENT_LABELS, FIELD_LABELS, URGENCY_LABELS,  # noqa: F401 (used by templates)
                         URGENCY_LEVELS, WEEKDAY_LABELS, WEEKDAYS)
 
 LATE_DANGER_LABEL = "受付後に危険のサイン"

@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Length
 
 from bot.web.line import contact
 from bot.web.line.followup import REPLY_MAX_CHARS, FollowUp
-from bot.store import get_handoff
+from bot.core.store import get_handoff
 from bot.web.staff.views.case import _detail, _load
 from bot.web.staff.views.common import _audit, _db, bp, roles_required
 

@@ -16,8 +16,8 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Dict, List, Sequence, Tuple
 
-from bot.clock import now
-from bot.directory import Directory
+from bot.core.clock import now
+from bot.core.directory import Directory
 from bot.web.staff.labels import CHANNEL_LABELS, CHANNELS, format_date
 from bot.web.staff.queries import week_start
 from bot.web.staff.stats_svg import stacked_bars

@@ -12,8 +12,8 @@ from typing import Dict, List, Mapping, Optional, Tuple
 
 import sqlite_utils
 
-from bot.clock import now
-from bot.store import LATE_DANGER_AT, is_valid_reference
+from bot.core.clock import now
+from bot.core.store import LATE_DANGER_AT, is_valid_reference
 from bot.web.staff.labels import CHANNELS, CONSENT_VIEWS, FIELDS, NO_FIELD, STATUSES, URGENCIES
 
 PAGE_SIZE = 50

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from bot.clock import now, stamp
-from bot.store import add_event, transaction
+from bot.core.clock import now, stamp
+from bot.core.store import add_event, transaction
 from bot.web.line import contact as line_contact
 
 SYSTEM_RETENTION = "system:retention"

@@ -8,8 +8,8 @@ from typing import Iterable, Optional
 
 import sqlite_utils
 
-from bot.clock import stamp
-from bot.store import add_event, transaction
+from bot.core.clock import stamp
+from bot.core.store import add_event, transaction
 from bot.web.line import contact as line_contact
 from bot.web.staff.labels import TRANSITIONS
 

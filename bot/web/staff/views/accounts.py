@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, url_for
 
-from bot.clock import now
+from bot.core.clock import now
 from bot.web.staff import accounts as account_store
 from bot.web.staff.forms import AccountActionForm
 from bot.web.staff.views.common import _audit, _db, admin_required, bp

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, g, redirect, render_template, url_for
 
-from bot.store import get_handoff, is_valid_reference
+from bot.core.store import get_handoff, is_valid_reference
 from bot.web.staff import accounts, labels
 from bot.web.staff.forms import AssignForm, NoteForm, StatusForm
 from bot.web.staff.queries import events

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from bot.store import connect
+from bot.core.store import connect
 from bot.web.staff import audit, auth, labels
 from bot.web.staff.forms import LogoutForm
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
 
-from bot.store import get_handoff
+from bot.core.store import get_handoff
 from bot.web.staff.forms import SearchForm
 from bot.web.staff.queries import (PAGE_SIZE, SEARCH_MAX_CHARS, Filters, count_without_consent, find_by_phone,
                                    list_handoffs, parse_search, status_counts)

@@ -7,7 +7,7 @@ import io
 
 from flask import Response, current_app, render_template, request
 
-from bot.clock import now
+from bot.core.clock import now
 from bot.web.staff import labels, outcome_stats
 from bot.web.staff.queries import Filters, list_handoffs, weekly_stats
 from bot.web.staff.stats_svg import stacked_bars

@@ -15,7 +15,7 @@ is written to disk. Each Rasa server talks to the action server beside it; actio
 another machine than the web side save cases through the web side's internal endpoint
 (``HANDOFF_STORE_URL``, bot/web/internal_store.py).
 
-``ScaleStack`` is ``bot.runner.Stack`` with N Rasa + action server pairs on this machine and a
+``ScaleStack`` is ``bot.tools.runner.Stack`` with N Rasa + action server pairs on this machine and a
 role: ``all`` (web side and pairs), ``web`` (web side only, its Rasa servers elsewhere in
 ``RASA_URLS``) or ``rasa`` (pairs only, Rasa listening on ``RASA_INTERFACE``). ``make run`` uses
 it when ``RASA_SERVERS`` is more than 1 or ``SOUDAN_ROLE`` is set. Standard library only.
@@ -29,7 +29,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Tuple
 
-from bot.runner import Service, Stack, free_port
+from bot.tools.runner import Service, Stack, free_port
 
 ROLES = ("all", "web", "rasa")
 ROUTINGS = ("conversation", "message")

@@ -1,7 +1,7 @@
 """Load and validate the agency directory and the hotline list (the single source of truth).
 
 Both files live in ``directory/``. A missing phone, a malformed number, an unknown slug, a name
-the vocabulary (bot/fields.py) does not know or a forbidden line (#7119, #9999) raises
+the vocabulary (bot/core/fields.py) does not know or a forbidden line (#7119, #9999) raises
 ``DirectoryError`` at start-up instead of leaving a gap.
 
 agencies.yml is the home of the agencies and of which main field each takes first (``fields:``,
@@ -21,7 +21,7 @@ from typing import Dict, List, Optional, Tuple
 import yaml
 
 from bot import PROJECT_ROOT
-from bot.fields import ALL_FIELDS, MAIN_FIELDS, REQUIRED_CRISIS_KINDS, SOGO, WEEKDAYS, check_names
+from bot.core.fields import ALL_FIELDS, MAIN_FIELDS, REQUIRED_CRISIS_KINDS, SOGO, WEEKDAYS, check_names
 
 DIRECTORY_DIR = Path(os.environ.get("SOUDAN_DIRECTORY_DIR", PROJECT_ROOT / "directory"))
 
@@ -170,7 +170,7 @@ class Directory:
     @property
     def routes(self) -> Tuple[str, ...]:
         """Every route a worry can take: the field agencies, sogo, emergency, out_of_scope."""
-        from bot.fields import EMERGENCY, OUT_OF_SCOPE
+        from bot.core.fields import EMERGENCY, OUT_OF_SCOPE
         return tuple(dict.fromkeys(list(self.field_route.values()) + [SOGO, EMERGENCY, OUT_OF_SCOPE]))
 
     def crisis_kind(self, kind: str) -> CrisisKind:
@@ -334,7 +334,7 @@ def _check_ref(ref: str, hotlines: Dict[str, Hotline], agencies: Dict[str, Agenc
 def parse_crisis_kinds(raw: dict, hotlines: Dict[str, Hotline], agencies: Dict[str, Agency]) -> Dict[str, CrisisKind]:
     missing = [k for k in REQUIRED_CRISIS_KINDS if k not in raw]
     if missing:
-        raise DirectoryError(f"hotlines.yml: crisis_kinds {missing} missing (bot/danger.py names them)")
+        raise DirectoryError(f"hotlines.yml: crisis_kinds {missing} missing (bot/core/danger.py names them)")
     kinds: Dict[str, CrisisKind] = {}
     for kind, entry in raw.items():
         where = f"hotlines.yml/crisis_kinds.{kind}"

@@ -21,8 +21,8 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from bot import PROJECT_ROOT
-from bot.clock import stamp
-from bot.fields import CHANNEL_PREFIXES, URGENCY_LEVELS, higher_urgency
+from bot.core.clock import stamp
+from bot.core.fields import CHANNEL_PREFIXES, URGENCY_LEVELS, higher_urgency
 
 DEFAULT_DB = PROJECT_ROOT / "var" / "soudan.db"
 BUSY_TIMEOUT_SECONDS = 15
@@ -313,7 +313,7 @@ def is_valid_reference(ref: str) -> bool:
 
 
 def case_columns(summary: dict) -> dict:
-    """The columns a case's summary fills (``bot.summary.build_summary``): ``channel``, ``consent``
+    """The columns a case's summary fills (``bot.core.summary.build_summary``): ``channel``, ``consent``
     (``"yes"``/``"no"``), ``urgency``, ``urgent`` (the summary names a kind of danger), ``fields``
     (JSON) and ``main_field``. ValueError naming the part that is missing or wrong."""
     def part(path: str, ok) -> object:

@@ -18,7 +18,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from bot.textnorm import fold_kana
+from bot.core.textnorm import fold_kana
 
 
 @dataclass

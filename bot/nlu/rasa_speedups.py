@@ -1,9 +1,9 @@
-"""Measured speed-ups for the Rasa process (imported by bot.rasa_components, so they apply
+"""Measured speed-ups for the Rasa process (imported by bot.nlu.rasa_components, so they apply
 wherever Rasa loads this project's pipeline: training, ``rasa run``, ``make eval``).
 
 1. GiNZA: the pipeline uses GiNZA's tokenizer (Sudachi normalised forms, readings) and the static
    word vectors (SpacyFeaturizer) on every message, and the dependency parse only for a message
-   with a danger sign (bot.danger). Rasa's SpacyNLP loads ja_ginza with all its components, which
+   with a danger sign (bot.core.danger). Rasa's SpacyNLP loads ja_ginza with all its components, which
    would run on every message: ner, morphologizer, compound_splitter and bunsetu_recognizer are
    removed after loading, tok2vec and parser are kept but disabled and run by ``parse``.
 2. jsonschema: Rasa validates every action-server answer with ``jsonschema.validate``, which checks
@@ -38,7 +38,7 @@ Measured for 3-6 (A/B back to back, same stack, load average 3.2-3.9 from other 
 answer 58 -> 44 ms for one resident and 64 -> 50 ms at 20; the 1577 evaluation parses and all test
 stories unchanged (docs/performance.md).
 
-7. Text models (bot.text_models, our own code, not Rasa's): every message went through three
+7. Text models (bot.nlu.text_models, our own code, not Rasa's): every message went through three
    scikit-learn TfidfVectorizers and four sparse products, whose per-call work (input checks, the
    ``idf_`` property rebuilt from a diagonal matrix, sparse matrices built and stacked) cost more
    than the features themselves. The fitted vocabularies and idf are read once per model; each text
@@ -81,7 +81,7 @@ def check_versions(installed=None) -> None:
     wrong = {name: installed.get(name) for name, version in PATCHED_VERSIONS.items() if installed.get(name) != version}
     if wrong:
         raise UnpatchedVersion(
-            "bot/rasa_speedups.py patches " + ", ".join(f"{n} {PATCHED_VERSIONS[n]}" for n in wrong) + " but found "
+            "bot/nlu/rasa_speedups.py patches " + ", ".join(f"{n} {PATCHED_VERSIONS[n]}" for n in wrong) + " but found "
             + ", ".join(f"{n} {v}" for n, v in wrong.items()) + ": check each patch against the new version, "
             "then update PATCHED_VERSIONS (or set SOUDAN_SPEEDUPS=none to run without them)")
 
@@ -420,7 +420,7 @@ class _Rows:
 
 
 class _FastFeatures:
-    """Stands in for a fitted ``bot.text_models.Features`` at prediction time."""
+    """Stands in for a fitted ``bot.nlu.text_models.Features`` at prediction time."""
 
     def __init__(self, features) -> None:
         self.blocks = [(_Vocabulary(features.chars), "folded"), (_Vocabulary(features.reading), "reading"),
@@ -491,7 +491,7 @@ def predict_text_models(models, samples):
 
 
 def _install_text_models() -> None:
-    from bot.text_models import TextModels
+    from bot.nlu.text_models import TextModels
     if TextModels.predict is not predict_text_models:
         _TEXT_MODELS["predict"] = TextModels.predict  # scikit-learn's path, for the tests' comparison
         TextModels.predict = predict_text_models

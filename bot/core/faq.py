@@ -12,8 +12,8 @@ from typing import Dict, List, Optional, Tuple
 
 import yaml
 
-from bot.directory import DIRECTORY_DIR, Directory
-from bot.textnorm import contains_gapped, fold_gapped, fold_kana
+from bot.core.directory import DIRECTORY_DIR, Directory
+from bot.core.textnorm import contains_gapped, fold_gapped, fold_kana
 
 HOURS, REFERENCE = "hours", "reference"
 
@@ -21,7 +21,7 @@ HOURS, REFERENCE = "hours", "reference"
 @dataclass(frozen=True)
 class Topic:
     name: str
-    words: Tuple[str, ...]  # folded once at load (bot.textnorm.fold_gapped)
+    words: Tuple[str, ...]  # folded once at load (bot.core.textnorm.fold_gapped)
     answer: str
     confirmed: bool
 
@@ -67,8 +67,8 @@ def faq(path: Path = DIRECTORY_DIR / "faq.yml") -> Faq:
 def answer(topic: Topic, directory: Directory, when: datetime, reference: Optional[str] = None) -> List[dict]:
     """The reply messages for a topic (the hours topic: the sogo card's hours and, when closed,
     the 24-hour lines)."""
-    from bot.hours import describe_hours, is_open
-    from bot.replies import always_open_text
+    from bot.core.hours import describe_hours, is_open
+    from bot.core.replies import always_open_text
     sogo = directory.agency("sogo")
     if topic.answer == HOURS:
         messages = [{"text": f"{sogo.name}の{describe_hours(sogo, when)}"}]

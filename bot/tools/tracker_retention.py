@@ -1,6 +1,6 @@
 """Retention for Rasa's conversation history in the SQL tracker store.
 
-At scale the trackers live in PostgreSQL (``TRACKER_STORE_URL``, bot/scale.py), and their events
+At scale the trackers live in PostgreSQL (``TRACKER_STORE_URL``, bot/tools/scale.py), and their events
 hold residents' words. ``make purge`` runs this after the handoff retention, with the same number
 of days: every conversation whose last event is older than that is deleted whole (a conversation
 still going on is never cut). The embedded default keeps trackers in Rasa's memory only, so there

@@ -1,7 +1,7 @@
 """Danger recognition: which kinds of danger a message shows, and which look-alikes are calm.
 
 The signs live in ``bot/lexicons/crisis.yml`` (matched on folded text, Sudachi normalised forms
-and readings, see ``bot.lexicon``). A lexicon hit counts unless its context cancels it:
+and readings, see ``bot.core.lexicon``). A lexicon hit counts unless its context cancels it:
 
 - negated: its predicate, or the verb that quotes it, is negated an odd number of times
   (死にたくない, 死にたいとは思わない; not 死にたくないわけじゃない);
@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from bot.lexicon import Match, Token, crisis_lexicon, load_lexicon_file
-from bot.textnorm import contains_gapped, fold_gapped, fold_kana
+from bot.core.lexicon import Match, Token, crisis_lexicon, load_lexicon_file
+from bot.core.textnorm import contains_gapped, fold_gapped, fold_kana
 
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
 _CLAUSE_SCONJ = {"けど", "けれど", "けれども", "が", "のに", "ので", "から", "し", "ながら", "ても", "でも"}
@@ -357,7 +357,7 @@ def _listed_pattern(folded: str, result: DangerResult) -> Optional[str]:
 
 def kind_entities(result: DangerResult, extractor: str = "DangerLexicon") -> List[Dict]:
     """``crisis_kind`` entities in Rasa's shape for the findings."""
-    from bot.lexicon import entity
+    from bot.core.lexicon import entity
     return [entity("crisis_kind", f.kind, f.start, f.end, f.text, extractor) for f in result.findings]
 
 

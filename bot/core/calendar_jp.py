@@ -1,6 +1,6 @@
 """Japanese national holidays (国民の祝日, 振替休日, 国民の休日), from the maintained ``holidays``
 package rather than a list kept by hand. Which days an office is closed is decided in
-bot/hours.py with the directory's data (year-end closure and so on)."""
+bot/core/hours.py with the directory's data (year-end closure and so on)."""
 from __future__ import annotations
 
 from datetime import date

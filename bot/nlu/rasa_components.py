@@ -4,7 +4,7 @@ Pipeline order in config.yml:
   JapaneseTextNormalizer -> SpacyNLP(ja_ginza) -> tokenizer/featurizers -> DIETClassifier
   -> FallbackClassifier -> LexiconEntityExtractor -> DangerDetector -> TextModelClassifier
   -> CrisisGuard
-The logic lives in bot.lexicon, bot.danger, bot.text_models and bot.routing (testable without
+The logic lives in bot.core.lexicon, bot.core.danger, bot.nlu.text_models and bot.core.routing (testable without
 Rasa); these classes only adapt it to Rasa's messages.
 """
 from __future__ import annotations
@@ -23,22 +23,22 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import rasa_speedups
-from bot.danger import detect, kind_entities, parse_from_doc
-from bot.directory import get_directory
-from bot.fields import ALL_FIELDS, WORRY_INTENT_FIELD
-from bot.lexicon import all_lexicons, crisis_lexicon, field_lexicon, lexicon_entities, tokens_from_doc
-from bot.routing import guard_intent
-from bot.text_models import TextModels, sample_from_doc
-from bot.textnorm import normalize_text
-from bot.words import has_negation, read_words
+from bot.nlu import rasa_speedups
+from bot.core.danger import detect, kind_entities, parse_from_doc
+from bot.core.directory import get_directory
+from bot.core.fields import ALL_FIELDS, WORRY_INTENT_FIELD
+from bot.core.lexicon import all_lexicons, crisis_lexicon, field_lexicon, lexicon_entities, tokens_from_doc
+from bot.core.routing import guard_intent
+from bot.nlu.text_models import TextModels, sample_from_doc
+from bot.core.textnorm import normalize_text
+from bot.core.words import has_negation, read_words
 
 rasa_speedups.install()
 logger = logging.getLogger(__name__)
 
 DANGER_KEY = "danger"  # output key: what DangerDetector and TextModelClassifier found
 TEXT_MODELS_KEY = "text_models"  # output key: the classifiers' probabilities
-WORDS_KEY = "words"  # output key: the words with their negation (bot.words)
+WORDS_KEY = "words"  # output key: the words with their negation (bot.core.words)
 ANSWER_MAX_CHARS = 60  # longer texts are stories, not form answers: no parse for their negations
 
 
@@ -141,7 +141,7 @@ class LexiconEntityExtractor(_Stateless):
                           model_from="SpacyNLP")
 class DangerDetector(_Stateless):
     """Danger signs from bot/lexicons/crisis.yml with their context (negation, tense, mourning,
-    who is at risk; bot.danger). GiNZA's dependency parser runs only for messages with a hit."""
+    who is at risk; bot.core.danger). GiNZA's dependency parser runs only for messages with a hit."""
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
@@ -167,7 +167,7 @@ class DangerDetector(_Stateless):
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False,
                           model_from="SpacyNLP")
 class WordReader(_Stateless):
-    """The words of the message with their negation (bot.words), under ``words`` in the output:
+    """The words of the message with their negation (bot.core.words), under ``words`` in the output:
     the intake form reads answers from them. The parser runs only when a negation is possible."""
 
     @staticmethod
@@ -209,7 +209,7 @@ def _example_labels(example: Message, order: Sequence[str]) -> tuple:
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True,
                           model_from="SpacyNLP")
 class TextModelClassifier(GraphComponent):
-    """Calibrated danger, danger-kind and field classifiers (bot.text_models) trained on the
+    """Calibrated danger, danger-kind and field classifiers (bot.nlu.text_models) trained on the
     project's examples; their probabilities go to the output under ``text_models``."""
 
     @staticmethod
@@ -272,7 +272,7 @@ class TextModelClassifier(GraphComponent):
 class CrisisGuard(_Stateless):
     """Danger that does not hang on one classifier: a lexicon finding, or DIET's or the danger
     model's positive outside the listed false-alarm patterns, makes the intent ``crisis``
-    (bot.routing.guard_intent). ``intent_ranking`` is left as the classifier made it."""
+    (bot.core.routing.guard_intent). ``intent_ranking`` is left as the classifier made it."""
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:

@@ -1,6 +1,6 @@
 """Start the whole stack: the action server, Rasa and the web side, and keep them together.
 
-``python -m bot.runner`` (what ``make run`` calls) starts the three processes, waits until
+``python -m bot.tools.runner`` (what ``make run`` calls) starts the three processes, waits until
 they are healthy, prints the URL, and then watches them: one Ctrl-C stops all three, and if one
 dies the others are stopped too and the reason is printed. Tests use ``Stack`` the same way on
 free ports. Standard library only at import (the start-up checks import the project's own modules).
@@ -113,8 +113,8 @@ class Stack:
         RUN_DIR.mkdir(parents=True, exist_ok=True)
         path = RUN_DIR / f"endpoints-{self.rasa_port}.yml"
         # Rasa's shared tracker and lock stores when TRACKER_STORE_URL / LOCK_STORE_URL are set
-        # (bot.scale; passwords stay ${...} references); in-memory otherwise.
-        from bot.scale import endpoints_yaml
+        # (bot.tools.scale; passwords stay ${...} references); in-memory otherwise.
+        from bot.tools.scale import endpoints_yaml
 
         path.write_text(endpoints_yaml(f"http://127.0.0.1:{self.action_port}/webhook", self._env()), encoding="utf-8")
         return path
@@ -138,7 +138,7 @@ class Stack:
         holds LINE_CONTACT_KEY; the action server is told whether to offer the choice
         「このLINEで連絡してほしい」 (LINE_CONTACT_OFFERED), and Rasa gets neither. Raises
         RuntimeError when the key is malformed."""
-        from bot.intake import LINE_CONTACT_ENV
+        from bot.core.intake import LINE_CONTACT_ENV
         from bot.web.line.contact import KEY_ENV
 
         env = self._env()
@@ -223,7 +223,7 @@ def main() -> int:
     port = int(os.environ.get("PORT", "8000"))
     stack = Stack(host=host, web_port=port, rasa_port=int(os.environ.get("RASA_PORT", "5005")),
                   action_port=int(os.environ.get("ACTION_PORT", "5055")))
-    from bot import scale  # several Rasa servers, or one role of a two-machine set-up (docs/deployment.md)
+    from bot.tools import scale  # several Rasa servers, or one role of a two-machine set-up (docs/deployment.md)
 
     if scale.wanted():
         try:

@@ -1,7 +1,7 @@
 """Where the action server saves cases: the SQLite file itself, or the web side's internal endpoint.
 
 Embedded (one machine, the default) the action server writes the SQLite file directly
-(``bot.store``). When several action servers run on several machines, ``HANDOFF_STORE_URL``
+(``bot.core.store``). When several action servers run on several machines, ``HANDOFF_STORE_URL``
 points them at the web side, which owns the file and serves ``bot/web/internal_store.py`` on a
 private address; ``HANDOFF_STORE_SECRET`` is the shared secret both sides know. Either way a
 number is returned only after its record is committed.
@@ -9,6 +9,10 @@ number is returned only after its record is committed.
 Every save carries a request key made from the conversation, its turn and the kind of save
 (``turn_key``). The store commits the key with the record, so a request retried after a lost
 answer returns the same 受付番号 instead of storing the case twice. Python 3.10 and 3.11; requests and the standard library only.
+
+It lives in bot/shared/, not bot/core/, because it needs ``requests`` (both environments have it)
+and both the action server (actions/handoff_actions.py, actions/crisis_actions.py) and the web side
+(bot/web/serve.py, bot/web/internal_store.py) import it.
 """
 from __future__ import annotations
 
@@ -20,8 +24,8 @@ from typing import Iterable, Optional
 
 import requests
 
-from bot import store
-from bot.store import StoreError
+from bot.core import store
+from bot.core.store import StoreError
 
 SECRET_HEADER = "X-Handoff-Store-Secret"
 ATTEMPTS = 3
@@ -100,7 +104,7 @@ def _post(path: str, body: dict) -> dict:
 
 
 def create_handoff(summary: dict, *, request_key: str, resident_text: Optional[str]) -> str:
-    """A new case from its summary (``bot.store.create_handoff``), committed; its reference number."""
+    """A new case from its summary (``bot.core.store.create_handoff``), committed; its reference number."""
     if _remote():
         ref = _post("/internal/handoffs", dict(summary=summary, resident_text=resident_text,
                                                key=request_key)).get("ref")
@@ -111,7 +115,7 @@ def create_handoff(summary: dict, *, request_key: str, resident_text: Optional[s
 
 
 def update_case(ref: str, summary: dict, *, request_key: str, resident_text: Optional[str], note: str) -> bool:
-    """The case saved again (``bot.store.update_case``); False when no case has that number."""
+    """The case saved again (``bot.core.store.update_case``); False when no case has that number."""
     if _remote():
         return bool(_post(f"/internal/handoffs/{ref}/case", dict(summary=summary, resident_text=resident_text,
                                                                  note=note, key=request_key)).get("updated"))
@@ -120,7 +124,7 @@ def update_case(ref: str, summary: dict, *, request_key: str, resident_text: Opt
 
 def raise_danger(ref: str, *, request_key: str, kinds: Iterable[str], phrases: Iterable[str],
                  kind_labels: Iterable[str]) -> bool:
-    """Danger after the number (``bot.store.raise_danger``); False when no case has that number."""
+    """Danger after the number (``bot.core.store.raise_danger``); False when no case has that number."""
     values = dict(kinds=list(kinds), phrases=list(phrases), kind_labels=list(kind_labels))
     if _remote():
         return bool(_post(f"/internal/handoffs/{ref}/danger", dict(values, key=request_key)).get("updated"))

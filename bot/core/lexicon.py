@@ -22,9 +22,9 @@ from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Sequenc
 
 import yaml
 
-from bot.textnorm import GAP, JAPANESE_CHAR, fold_kana, katakana_to_hiragana
+from bot.core.textnorm import GAP, JAPANESE_CHAR, fold_kana, katakana_to_hiragana
 
-LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
+LEXICON_DIR = Path(__file__).resolve().parent.parent / "lexicons"
 RAW_ONLY = "="
 REGEX = "re:"
 _KANA_ONLY = re.compile(r"^[\u3040-\u309f\u30a0-\u30ffー…]+$")
@@ -242,7 +242,7 @@ def _drop_contained(matches: List[Match]) -> List[Match]:
 
 
 def load_lexicon_file(name: str, lexicon_dir: Path = None) -> dict:
-    """A lexicon file, its labels checked against the vocabulary (bot/fields.py) and the kinds of
+    """A lexicon file, its labels checked against the vocabulary (bot/core/fields.py) and the kinds of
     danger of directory/hotlines.yml: an unknown label stops the start (VocabularyError)."""
     data = yaml.safe_load((Path(lexicon_dir or LEXICON_DIR) / name).read_text(encoding="utf-8")) or {}
     check_lexicon_labels(name, data)
@@ -250,15 +250,15 @@ def load_lexicon_file(name: str, lexicon_dir: Path = None) -> dict:
 
 
 def check_lexicon_labels(name: str, data: dict) -> None:
-    from bot.fields import ALL_FIELDS, CHILD_CONTEXT, URGENCY_LEVELS, check_names
+    from bot.core.fields import ALL_FIELDS, CHILD_CONTEXT, URGENCY_LEVELS, check_names
     if name == "crisis.yml":
-        from bot.directory import get_directory
+        from bot.core.directory import get_directory
         check_names(data.get("kinds") or {}, get_directory().crisis_kinds, "lexicons/crisis.yml/kinds",
                     "kinds of danger (crisis_kinds in directory/hotlines.yml)")
     elif name == "fields.yml":
         check_names(data.get("fields") or {}, ALL_FIELDS + (CHILD_CONTEXT,), "lexicons/fields.yml/fields", "fields")
         check_names(data.get("urgency") or {}, URGENCY_LEVELS, "lexicons/fields.yml/urgency", "urgency levels")
-        from bot.directory import get_directory
+        from bot.core.directory import get_directory
         tags = sorted({k for h in get_directory().hotlines.values() for k in h.kinds})
         check_names(data.get("topics") or {}, tags, "lexicons/fields.yml/topics",
                     "topics (a topic names the 'kinds' of hotlines in directory/hotlines.yml)")
@@ -298,11 +298,11 @@ def all_lexicons() -> Tuple[Lexicon, ...]:
 
 
 def lexicon_entities(text: str, tokens=None, tokenizer: Optional[Tokenizer] = None) -> List[dict]:
-    """Rasa-style entities from the field, urgency and distress lexicons (danger: ``bot.danger``).
+    """Rasa-style entities from the field, urgency and distress lexicons (danger: ``bot.core.danger``).
     Japanese written in spaced simple words (「わたし しごと ない」), as foreign residents write
     it, names the field ``foreign`` too: words in kanji and kana set apart by spaces, as texts for
     learners are written (kana alone set apart is how children and many older people write)."""
-    from bot.language import EASY_JAPANESE, detect_language
+    from bot.core.language import EASY_JAPANESE, detect_language
     entities = []
     if detect_language(text) == EASY_JAPANESE and _KANJI.search(text):
         entities.append(entity("field", "foreign", 0, len(text), text, "LexiconEntityExtractor", 0.9))

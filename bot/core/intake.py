@@ -3,7 +3,7 @@ a resident's typed answer means.
 
 ``read_answer`` turns one answer into an ``Answer``: a value, a skip, "go back", "send it now",
 a story (a long text kept as the resident's own words) or unclear. Typed answers are read as a
-person would: whole words only, negation from the parse (``bot.words``), ages, phone numbers and
+person would: whole words only, negation from the parse (``bot.core.words``), ages, phone numbers and
 times in kanji, kana or digits.
 """
 from __future__ import annotations
@@ -17,10 +17,10 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
 
-from bot.textnorm import fold_kana, normalize_text
-from bot.words import find
+from bot.core.textnorm import fold_kana, normalize_text
+from bot.core.words import find
 
-INTAKE_FILE = Path(__file__).resolve().parent / "intake.yml"
+INTAKE_FILE = Path(__file__).resolve().parent.parent / "intake.yml"
 SKIPPED = "未回答"
 SKIP, BACK, SEND_NOW = "skip", "back", "send_now"
 COMMANDS = (SKIP, BACK, SEND_NOW)

@@ -14,7 +14,7 @@ from typing import Dict, List
 import yaml
 
 from bot import PROJECT_ROOT
-from bot.fields import WORRY_INTENT_FIELD
+from bot.core.fields import WORRY_INTENT_FIELD
 
 DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
 # Buttons that name a worry (the rest: emergency lines, やさしい日本語).

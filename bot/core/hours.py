@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from bot.calendar_jp import is_national_holiday
-from bot.clock import JST
-from bot.directory import Agency
-from bot.fields import WEEKDAY_LABELS as DAY_NAMES, WEEKDAYS
+from bot.core.calendar_jp import is_national_holiday
+from bot.core.clock import JST
+from bot.core.directory import Agency
+from bot.core.fields import WEEKDAY_LABELS as DAY_NAMES, WEEKDAYS
 
 
 def _hhmm(value: str) -> str:

@@ -1,6 +1,6 @@
 """やさしい日本語モード: the words that switch it (directory/easy_japanese.yml) and its fixed
 sentences, numbers filled from the directory. Cards and crisis answers in this mode are built in
-bot/replies.py from the same data as the ordinary ones."""
+bot/core/replies.py from the same data as the ordinary ones."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -8,8 +8,8 @@ from typing import Optional
 
 import yaml
 
-from bot.directory import DIRECTORY_DIR, Directory, DirectoryError
-from bot.textnorm import fold_kana
+from bot.core.directory import DIRECTORY_DIR, Directory, DirectoryError
+from bot.core.textnorm import fold_kana
 
 TO_EASY, TO_PLAIN = "to_easy", "to_plain"
 REQUIRED_TEXTS = (TO_EASY, TO_PLAIN, "agency_intro", "distress_intro", "sogo_intro", "consent_question", "consent_yes",

@@ -9,9 +9,9 @@ import re
 from datetime import datetime
 from typing import Iterable, List, Optional
 
-from bot.directory import get_directory
-from bot.fields import CONSENT_LABELS, FIELD_LABELS, SOGO, URGENCY_LABELS
-from bot.intake import SKIPPED
+from bot.core.directory import get_directory
+from bot.core.fields import CONSENT_LABELS, FIELD_LABELS, SOGO, URGENCY_LABELS
+from bot.core.intake import SKIPPED
 
 
 _PHONE_IN_TEXT = re.compile(r"0\d{1,4}[-‐－ー−\s]?\d{1,4}[-‐－ー−\s]?\d{3,4}")

@@ -1,5 +1,5 @@
 """Start-up check: load every data file a service reads, each checked against the vocabulary
-(bot/fields.py), so a file that names an unknown field, agency, kind of danger, urgency level or
+(bot/core/fields.py), so a file that names an unknown field, agency, kind of danger, urgency level or
 intent stops the start with a clear message instead of failing on a resident's message.
 
 Called by the action server (actions/__init__.py) and the web side (bot/web/serve.py); Rasa
@@ -10,12 +10,12 @@ from __future__ import annotations
 
 def check_data() -> None:
     """Raises DirectoryError / VocabularyError / DomainTextError (all ValueError) naming the file."""
-    from bot.directory import get_directory, languages
-    from bot.domain_texts import category_buttons
-    from bot import easy
-    from bot.faq import faq
-    from bot.intake import form
-    from bot.lexicon import all_lexicons, topic_lexicon
+    from bot.core.directory import get_directory, languages
+    from bot.core.domain_texts import category_buttons
+    from bot.core import easy
+    from bot.core.faq import faq
+    from bot.core.intake import form
+    from bot.core.lexicon import all_lexicons, topic_lexicon
 
     get_directory()                  # agencies (fields, weekdays), hotlines, kinds of danger
     languages()

@@ -3,7 +3,7 @@ beside the project when it is there) or ``make eval DATA=file.jsonl OUT=file.jso
 Rasa side, Python 3.10.
 
 Loads the trained model in-process, parses each line and runs the same routing code the bot uses
-(``bot.routing.decide``). Item shapes (JSONL):
+(``bot.core.routing.decide``). Item shapes (JSONL):
 - routing: {"text", "route", "note"?}; ``note`` may carry ``[alt:ROUTE]`` and ``[context-poor]``;
 - danger list: {"text", "kinds"} (expected route: emergency);
 - calm list: {"text", "why", "route"?} (must not be emergency).
@@ -11,7 +11,7 @@ Scores (the city's evaluation rule): strict and lenient accuracy (lenient: an
 ``[alt:X]`` route counts, and ``clarify`` counts on a ``[context-poor]`` non-emergency item),
 crisis recall (per kind when kinds are given), false alarms, sogo recall, top confusions.
 OUT gets the scores and ``predictions`` in input order. ``--parses`` keeps the raw parses so that
-thresholds can be tried without the model (``python -m bot.evaluate --replay``).
+thresholds can be tried without the model (``python -m bot.tools.evaluate --replay``).
 """
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from bot import PROJECT_ROOT
-from bot.directory import get_directory
-from bot.routing import DEFAULT, Thresholds, decide
+from bot.core.directory import get_directory
+from bot.core.routing import DEFAULT, Thresholds, decide
 
 MODEL = PROJECT_ROOT / "models" / "soudan.tar.gz"
 OWN_SETS = ("routing_eval.jsonl", "routing_holdout.jsonl", "routing_residents.jsonl", "routing_round4.jsonl",
@@ -171,11 +171,11 @@ def evaluate_files(paths: List[Path], model: Path, keep_parses: bool) -> Dict[st
 def reread(parse: dict, nlp) -> dict:
     """A saved parse with the lexicons and the danger context read again (the trained model's
     scores kept): lexicon changes are measured in seconds, without training."""
-    from bot.danger import detect, kind_entities, parse_from_doc
-    from bot.directory import get_directory
-    from bot.lexicon import crisis_lexicon, lexicon_entities, tokens_from_doc
-    from bot.rasa_speedups import parse as parse_text
-    from bot.routing import guard_intent
+    from bot.core.danger import detect, kind_entities, parse_from_doc
+    from bot.core.directory import get_directory
+    from bot.core.lexicon import crisis_lexicon, lexicon_entities, tokens_from_doc
+    from bot.nlu.rasa_speedups import parse as parse_text
+    from bot.core.routing import guard_intent
     text = parse.get("text") or ""
     tokens = tokens_from_doc(nlp.make_doc(text))
     parsed = parse_from_doc(parse_text(nlp, text)) if crisis_lexicon().find(text, tokens) else None
@@ -194,9 +194,9 @@ def replay(path: Path, limits: Thresholds = DEFAULT, reread_lexicons: bool = Tru
     saved = saved if "parses" not in saved else {"data": saved}
     nlp = None
     if reread_lexicons:
-        from bot.lexicon import all_lexicons, tokens_from_doc
+        from bot.core.lexicon import all_lexicons, tokens_from_doc
         from rasa.nlu.utils.spacy_utils import SpacyNLP
-        from bot import rasa_speedups
+        from bot.nlu import rasa_speedups
         rasa_speedups.install()
         nlp = SpacyNLP.load_model("ja_ginza").model
         for lexicon in all_lexicons():

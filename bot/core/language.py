@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 from typing import Optional
 
-from bot.textnorm import normalize_text
+from bot.core.textnorm import normalize_text
 
 # Codes used in the data files (foreign_headings, texts for foreign residents).
 LANGUAGES = ("en", "vi", "zh", "ko", "tl", "ne", "id")

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable, List, Optional
 
-from bot.directory import Agency, Directory
-from bot.fields import SOGO
-from bot.easy import easy_text
-from bot.hours import describe_hours, is_open, next_opening_words, weekly_hours_text
+from bot.core.directory import Agency, Directory
+from bot.core.fields import SOGO
+from bot.core.easy import easy_text
+from bot.core.hours import describe_hours, is_open, next_opening_words, weekly_hours_text
 
 def agency_text(agency: Agency, hours_text: str = "", easy: bool = False) -> str:
     helps, place, phone = ((agency.easy, easy_text("place"), easy_text("phone")) if easy
@@ -158,8 +158,8 @@ def service_unavailable_text(directory: Directory) -> str:
 
 def unavailable_messages(directory: Directory, text: str = "") -> List[dict]:
     """The answer when the assistant cannot answer, for every channel: the crisis answer first when
-    the resident's words show danger (bot.danger, without the assistant), then a number to call."""
-    from bot.danger import detect
+    the resident's words show danger (bot.core.danger, without the assistant), then a number to call."""
+    from bot.core.danger import detect
     kinds = detect(text, kind_order=directory.kind_order).kinds if text else []
     return ([crisis_message(directory, kinds)] if kinds else []) + [{"text": service_unavailable_text(directory)}]
 
@@ -185,7 +185,7 @@ def emergency_lines_message(directory: Directory, heading: str) -> dict:
 
 def language_text(directory: Directory, language: Optional[str]) -> str:
     """The fixed text of ``language`` from directory/languages.yml, numbers filled in, or ""."""
-    from bot.directory import languages
+    from bot.core.directory import languages
     entry = languages().get(language or "")
     if not entry:
         return ""

@@ -1,7 +1,7 @@
 """Cross-validation of the intent classifier on the project's own NLU examples: ``make crossval``
 (FOLDS=3 by default). Rasa side, Python 3.10.
 
-Trains bot.text_models on k-1 folds (stratified by intent) and scores the held-out fold, the
+Trains bot.nlu.text_models on k-1 folds (stratified by intent) and scores the held-out fold, the
 same features the pipeline uses (GiNZA tokenizer and vectors, Sudachi norms, readings). It says
 how well the examples teach their own style, not how residents write: that is ``make eval``.
 ``rasa test nlu --cross-validation`` ran every held-out example through the whole pipeline and took
@@ -20,7 +20,7 @@ from sklearn.metrics import classification_report
 from sklearn.model_selection import StratifiedKFold
 
 from bot import PROJECT_ROOT
-from bot.textnorm import normalize_text
+from bot.core.textnorm import normalize_text
 
 
 def load_examples(nlu_dir: Path):
@@ -32,17 +32,17 @@ def load_examples(nlu_dir: Path):
 
 
 def samples_for(texts):
-    """bot.text_models Samples built from GiNZA's tokenizer and vectors (no parser), as in the pipeline."""
+    """bot.nlu.text_models Samples built from GiNZA's tokenizer and vectors (no parser), as in the pipeline."""
     import spacy
-    from bot.rasa_speedups import ON_DEMAND_GINZA_PIPES, UNUSED_GINZA_PIPES
-    from bot.text_models import sample_from_doc
+    from bot.nlu.rasa_speedups import ON_DEMAND_GINZA_PIPES, UNUSED_GINZA_PIPES
+    from bot.nlu.text_models import sample_from_doc
 
     nlp = spacy.load("ja_ginza", exclude=list(UNUSED_GINZA_PIPES), disable=list(ON_DEMAND_GINZA_PIPES))
     return [sample_from_doc(text, doc) for text, doc in zip(texts, nlp.pipe(texts, batch_size=256))]
 
 
 def cross_validate(texts, intents, folds: int, seed: int = 0) -> dict:
-    from bot.text_models import Features, Intents
+    from bot.nlu.text_models import Features, Intents
 
     samples = samples_for(texts)
     predicted = [""] * len(texts)

@@ -1,7 +1,7 @@
 """The words of a message as the intake form reads them: surface, Sudachi normalised form, and
 whether the word is negated (急ぎ in 急ぎではない, 電話 in 電話はしないで, 今日 in 今日じゃなくていい).
 
-Negation comes from GiNZA's dependency parse (``bot.danger.ParsedToken``): a word is negated when
+Negation comes from GiNZA's dependency parse (``bot.core.danger.ParsedToken``): a word is negated when
 its own function words carry ない / ず / ぬ / ません (急ぎ|で|は|ない), when it is the stem before
 たく|ない, or when it is an argument of a negated predicate (電話|は → し|ない). Words are matched
 whole: ``find`` never sees 夫 inside 大丈夫.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from bot.textnorm import fold_kana
+from bot.core.textnorm import fold_kana
 
 NEGATION_LEMMAS = ("ない", "ぬ", "ず", "ん", "無い")
 _FUNCTION_DEPS = ("aux", "cop", "fixed", "mark")

@@ -1,6 +1,6 @@
 """The vocabulary: every name the data files, the NLU, the dialogue, the store and the staff pages
 share, in one place. Each loader checks its data against it (``check_names``; every file at
-start-up: bot/datacheck.py), so a data file that names an unknown field, agency or weekday stops
+start-up: bot/core/datacheck.py), so a data file that names an unknown field, agency or weekday stops
 the start with a clear error.
 
 What is *not* here, because a data file is its home:
@@ -13,7 +13,7 @@ MAIN_FIELDS = ("elderly", "disability", "child", "poverty")
 BETWEEN_FIELDS = ("hikikomori", "isolation", "hoarding", "young_carer", "8050", "double_care",
                   "foreign", "dv_abuse")
 ALL_FIELDS = MAIN_FIELDS + BETWEEN_FIELDS
-# Lexicon label for words that only say a child is involved (counts as ``child``, see bot.routing).
+# Lexicon label for words that only say a child is involved (counts as ``child``, see bot.core.routing).
 CHILD_CONTEXT = "child_context"
 # In-between fields that send a worry to 総合相談支援センター only when no main field owns it
 # (育児で孤独 is a parenting worry; 一人で誰とも話さない is isolation).
@@ -41,7 +41,7 @@ SOGO = "sogo"
 # Routes that are not an agency.
 EMERGENCY, OUT_OF_SCOPE = "emergency", "out_of_scope"
 
-# Kinds of danger the code itself names (bot/danger.py tells violence, child_abuse, elder_abuse and
+# Kinds of danger the code itself names (bot/core/danger.py tells violence, child_abuse, elder_abuse and
 # sexual_violence apart; ``general`` answers a kind the data lacks): directory/hotlines.yml must have
 # them. Every other kind is data only.
 REQUIRED_CRISIS_KINDS = ("general", "violence", "child_abuse", "elder_abuse", "sexual_violence")
@@ -60,7 +60,7 @@ WEEKDAY_LABELS = {"mon": "月", "tue": "火", "wed": "水", "thu": "木", "fri":
 
 # Sender ids carry their channel as a prefix (the web side adds it; the actions read it back).
 CHANNEL_PREFIXES = {"web": "web-", "line": "line-"}
-# A case's reference number (「482-9135」): made and checked in bot/store.py (new_reference,
+# A case's reference number (「482-9135」): made and checked in bot/core/store.py (new_reference,
 # is_valid_reference), its one home.
 
 

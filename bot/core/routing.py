@@ -20,12 +20,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from bot.directory import get_directory
-from bot.fields import BETWEEN_FIELDS, CHILD_CONTEXT, FIELD_LABELS, MAIN_FIELDS, WEAK_BETWEEN_FIELDS, WORRY_INTENT_FIELD
-from bot.easy import TO_EASY, TO_PLAIN, switch_of
-from bot.intake import command_of
-from bot.language import detect_language, is_foreign
-from bot.textnorm import has_japanese, looks_unusable
+from bot.core.directory import get_directory
+from bot.core.fields import BETWEEN_FIELDS, CHILD_CONTEXT, FIELD_LABELS, MAIN_FIELDS, WEAK_BETWEEN_FIELDS, WORRY_INTENT_FIELD
+from bot.core.easy import TO_EASY, TO_PLAIN, switch_of
+from bot.core.intake import command_of
+from bot.core.language import detect_language, is_foreign
+from bot.core.textnorm import has_japanese, looks_unusable
 
 CONVERSATION_COMMANDS = ("stop", "start_over")
 EASY_MODE_INTENTS = {TO_EASY: "easy_on", TO_PLAIN: "easy_off"}
