@@ -22,7 +22,7 @@ export TF_INTER_OP_PARALLELISM_THREADS := 1
 export TF_INTRA_OP_PARALLELISM_THREADS := 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup run test eval bench profile crossval train validate test-stories pytest system-deps staff-user purge clean \
+.PHONY: help setup ginza-pipeline domain run test eval bench profile crossval train validate test-stories pytest system-deps staff-user purge clean \
   scale-deps bench-scale
 
 help:
@@ -68,11 +68,31 @@ $(AXE_JS):
 	npm install --prefix tests/browser --no-save --no-audit --no-fund --loglevel=error axe-core@$(AXE_VERSION)
 	@test -f $@
 
-$(MODEL): $(TRAINING_INPUTS) | $(RASA_VENV)/.installed
+# GiNZA without the components the project does not use, saved where config.yml's SpacyNLP points
+# (bot/nlu/ginza_pipeline.py); built again after an upgrade of the Rasa environment.
+GINZA_PIPELINE := $(shell sed -n 's/^ *model: *//p' config.yml | head -1)
+$(GINZA_PIPELINE)/meta.json: config.yml bot/nlu/ginza_pipeline.py $(RASA_VENV)/.installed
+	$(RASA_PY) -m bot.nlu.ginza_pipeline
+	@touch $@
+
+ginza-pipeline: $(GINZA_PIPELINE)/meta.json
+
+# The domain Rasa trains on and validates: domain.yml and the intake form derived from bot/intake.yml
+# (bot/tools/intake_domain.py). The recipe rewrites a file only when its content changes.
+DOMAIN_DIR := var/domain
+DOMAIN_FILES := $(DOMAIN_DIR)/domain.yml $(DOMAIN_DIR)/intake_form.yml
+$(DOMAIN_DIR)/.made: domain.yml bot/intake.yml bot/core/intake.py bot/tools/intake_domain.py | $(RASA_VENV)/.installed
+	$(RASA_PY) -m bot.tools.intake_domain --out $(DOMAIN_DIR)
+	@touch $@
+$(DOMAIN_FILES): $(DOMAIN_DIR)/.made ;
+
+domain: $(DOMAIN_DIR)/.made
+
+$(MODEL): $(filter-out domain.yml,$(TRAINING_INPUTS)) $(DOMAIN_FILES) $(GINZA_PIPELINE)/meta.json | $(RASA_VENV)/.installed
 	@mkdir -p models var
 	@echo "Training the model (a few minutes on 2 cores)..."
 	@start=$$(date +%s); \
-	$(RASA_VENV)/bin/rasa train --fixed-model-name soudan --out models --quiet > var/train.log 2>&1 \
+	$(RASA_VENV)/bin/rasa train --domain $(DOMAIN_DIR) --fixed-model-name soudan --out models --quiet > var/train.log 2>&1 \
 	  || { tail -40 var/train.log; exit 1; }; \
 	echo "Trained in $$(( $$(date +%s) - start )) s (log: var/train.log)"
 
@@ -81,8 +101,8 @@ train: $(MODEL)
 run: setup $(MODEL)
 	$(WEB_PY) -m bot.tools.runner
 
-validate: setup
-	$(RASA_VENV)/bin/rasa data validate --quiet
+validate: setup domain
+	$(RASA_VENV)/bin/rasa data validate --domain $(DOMAIN_DIR) --quiet
 
 test-stories: setup $(MODEL)
 	$(RASA_VENV)/bin/rasa test core --model $(MODEL) --stories tests/stories \
@@ -95,7 +115,7 @@ pytest: setup system-deps browser-deps scale-deps $(MODEL)
 test: setup system-deps $(MODEL) validate test-stories pytest
 
 # Cross-validation of the intent classifier on the project's examples (bot/tools/crossval.py; a few minutes).
-crossval: setup
+crossval: setup ginza-pipeline
 	$(RASA_PY) -m bot.tools.crossval --folds $(or $(FOLDS),3)
 
 eval: setup $(MODEL)

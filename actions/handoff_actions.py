@@ -21,7 +21,7 @@ from bot.core.clock import now
 from bot.core.faq import answer as faq_answer, faq
 from bot.core.fields import SOGO
 from bot.core.hours import describe_hours
-from bot.core.intake import SKIPPED, consent_is_conditional, form, item_named
+from bot.core.intake import ANSWER_ENTITY, SKIPPED, answer_payload, consent_is_conditional, form, item_named
 from bot.core.replies import agency_card, please_call_text
 from bot.shared import handoff_store
 from bot.shared.handoff_store import turn_key
@@ -143,15 +143,13 @@ class ActionReadBackReply(Action):
         message = tracker.latest_message or {}
         text, intent = latest_text(tracker), latest_intent(tracker)
         button_item = next((e.get("value") for e in message.get("entities") or []
-                            if e.get("entity") == "form_answer"), None)
+                            if e.get("entity") == ANSWER_ENTITY), None)
         item = button_item if button_item in form().slots else item_named(text)
         if item:
             return [SlotSet(item, None), SlotSet("readback", "fix"), SlotSet("pending", None)]
         if intent == "correct" or "なお" in fold_kana(text) or "訂正" in text or "違" in text:
-            buttons = [{"title": form().question(s).label, "payload": '/correct{"form_answer": "%s"}' % s}
-                       for s in answered_items(tracker)] or [{"title": form().question(s).label,
-                                                             "payload": '/correct{"form_answer": "%s"}' % s}
-                                                            for s in form().required(form_slot_values(tracker))]
+            items = answered_items(tracker) or form().required(form_slot_values(tracker))
+            buttons = [{"title": form().question(s).label, "payload": answer_payload(s, "correct")} for s in items]
             dispatcher.utter_message(text=texts.WHICH_ITEM, buttons=buttons)
             return [SlotSet("readback", "which"), SlotSet("pending", "confirm")]
         dispatcher.utter_message(text=please_call_text(directory(), texts.NOT_SENT))

@@ -22,6 +22,7 @@ from bot.core.words import find
 
 INTAKE_FILE = Path(__file__).resolve().parent.parent / "intake.yml"
 SKIPPED = "未回答"
+ANSWER_ENTITY = "form_answer"  # the entity of a button's answer: /inform{"form_answer": "..."}
 SKIP, BACK, SEND_NOW = "skip", "back", "send_now"
 COMMANDS = (SKIP, BACK, SEND_NOW)
 # A choice marked ``only: line_contact`` (「このLINEで連絡してほしい」) is offered on LINE only, and
@@ -104,16 +105,17 @@ class Form:
 
     def buttons(self, slot: str, slots: Dict[str, object], extras: Iterable[str] = ()) -> List[dict]:
         question = self.question(slot).offering(extras)
-        buttons = [{"title": c.button, "payload": _payload(c.value)} for c in question.choices]
+        buttons = [{"title": c.button, "payload": answer_payload(c.value)} for c in question.choices]
         if question.skip_button:
-            buttons.append({"title": question.skip_button, "payload": _payload(SKIP)})
+            buttons.append({"title": question.skip_button, "payload": answer_payload(SKIP)})
         if self.number(slot, slots) >= self.send_now_from:
-            buttons.append({"title": "これで送る", "payload": _payload(SEND_NOW)})
+            buttons.append({"title": "これで送る", "payload": answer_payload(SEND_NOW)})
         return buttons
 
 
-def _payload(value: str) -> str:
-    return '/inform{"form_answer": "%s"}' % value
+def answer_payload(value: str, intent: str = "inform") -> str:
+    """A button's payload: the answer ``value`` as the form's entity (``correct``: an item to fix)."""
+    return '/%s{"%s": "%s"}' % (intent, ANSWER_ENTITY, value)
 
 
 @lru_cache(maxsize=1)

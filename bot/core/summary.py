@@ -14,6 +14,10 @@ from bot.core.fields import CONSENT_LABELS, FIELD_LABELS, SOGO, URGENCY_LABELS
 from bot.core.intake import SKIPPED
 
 
+# What a handoff keeps without consent, and all that is left of one after retention: no answer of
+# the resident's, only the fields, the urgency read from the text, channel, time and the agency.
+ANONYMOUS_KEYS = ("reception", "fields", "urgency", "consent", "consent_label", "suggested_agency")
+
 _PHONE_IN_TEXT = re.compile(r"0\d{1,4}[-‐－ー−\s]?\d{1,4}[-‐－ー−\s]?\d{3,4}")
 _EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 
@@ -25,6 +29,14 @@ def redact(text: str) -> str:
 
 def _answer(value: Optional[str]) -> Optional[str]:
     return None if value in (None, "", SKIPPED) else value
+
+
+def anonymous_summary(summary: dict) -> dict:
+    """The anonymous minimum of a summary (``ANONYMOUS_KEYS``; the resident's own wish left out)."""
+    kept = {key: summary[key] for key in ANONYMOUS_KEYS if key in summary}
+    if isinstance(kept.get("urgency"), dict):
+        kept["urgency"] = dict(kept["urgency"], resident_wish=None)
+    return kept
 
 
 def suggested_agency(route: str) -> str:
@@ -75,7 +87,7 @@ def build_summary(
                              "reason": route_reason},
     }
     if consent != "yes":
-        return summary
+        return anonymous_summary(summary)
     summary["urgency"]["resident_wish"] = _answer(slots.get("wish_urgency"))
     summary["consulter"] = {"type": _answer(slots.get("consulter")),
                             "relation": _answer(slots.get("consulter_relation"))}

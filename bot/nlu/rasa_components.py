@@ -1,9 +1,9 @@
 """Custom Rasa NLU components for Japanese (loaded by Rasa from config.yml; Rasa side only).
 
 Pipeline order in config.yml:
-  JapaneseTextNormalizer -> SpacyNLP(ja_ginza) -> tokenizer/featurizers -> DIETClassifier
-  -> FallbackClassifier -> LexiconEntityExtractor -> DangerDetector -> TextModelClassifier
-  -> CrisisGuard
+  JapaneseTextNormalizer -> SpacyNLP (trimmed GiNZA, bot.nlu.ginza_pipeline) -> SpacyTokenizer
+  -> LexiconEntityExtractor -> DangerDetector -> WordReader -> TextModelClassifier
+  -> FallbackClassifier -> CrisisGuard
 The logic lives in bot.core.lexicon, bot.core.danger, bot.nlu.text_models and bot.core.routing (testable without
 Rasa); these classes only adapt it to Rasa's messages.
 """
@@ -23,7 +23,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu import rasa_speedups
+from bot.nlu import ginza_pipeline, rasa_speedups
 from bot.core.danger import detect, kind_entities, parse_from_doc
 from bot.core.directory import get_directory
 from bot.core.fields import ALL_FIELDS, WORRY_INTENT_FIELD
@@ -113,7 +113,7 @@ def _parsed_doc(message: Message, model: SpacyModel):
     """GiNZA's dependency parse of the message, made once and only when asked for."""
     doc = message.get(_PARSED)
     if doc is None:
-        doc = rasa_speedups.parse(model.model, message.get(TEXT) or "")
+        doc = ginza_pipeline.parse(model.model, message.get(TEXT) or "")
         message.set(_PARSED, doc)
     return doc
 

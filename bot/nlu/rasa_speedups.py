@@ -1,11 +1,9 @@
 """Measured speed-ups for the Rasa process (imported by bot.nlu.rasa_components, so they apply
 wherever Rasa loads this project's pipeline: training, ``rasa run``, ``make eval``).
 
-1. GiNZA: the pipeline uses GiNZA's tokenizer (Sudachi normalised forms, readings) and the static
-   word vectors (SpacyFeaturizer) on every message, and the dependency parse only for a message
-   with a danger sign (bot.core.danger). Rasa's SpacyNLP loads ja_ginza with all its components, which
-   would run on every message: ner, morphologizer, compound_splitter and bunsetu_recognizer are
-   removed after loading, tok2vec and parser are kept but disabled and run by ``parse``.
+1. GiNZA: no longer a patch. The components the project does not use are left out of a copy of
+   ja_ginza saved at set-up (bot/nlu/ginza_pipeline.py, the path in config.yml). The numbers below
+   were measured with the patch that did the same at load time.
 2. jsonschema: Rasa validates every action-server answer with ``jsonschema.validate``, which checks
    the (unchanging) schema against its meta-schema each time. The validator is built once per
    schema instead; errors are raised exactly as before (best match).
@@ -48,11 +46,12 @@ stories unchanged (docs/performance.md).
    training input (Makefile), so changing it does not make the model retrain.
 
 ``SOUDAN_SPEEDUPS`` (default ``all``) names the ones to install, comma-separated, or ``none``:
-for A/B measurements only (ginza, jsonschema, events, graph, json, textmodels).
+for A/B measurements only (jsonschema, events, graph, json, textmodels).
 """
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import weakref
@@ -61,9 +60,10 @@ from typing import Any, Dict, List, Optional, Text, Tuple
 import jsonschema
 import numpy as np
 from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
-from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 
-NAMES = ("ginza", "jsonschema", "events", "graph", "json", "textmodels")
+logger = logging.getLogger(__name__)
+NAMES = ("jsonschema", "events", "graph", "json", "textmodels")
+_LOGGED: List[Tuple[str, ...]] = []
 # The patches replace internals of these exact versions (requirements/rasa-constraints.txt). After an
 # upgrade, check each patch against the new code, run tests/actions/test_speedups.py, then update.
 PATCHED_VERSIONS = {"rasa": "3.6.21", "jsonschema": "4.17.3", "scikit-learn": "1.1.3"}
@@ -84,31 +84,6 @@ def check_versions(installed=None) -> None:
             "bot/nlu/rasa_speedups.py patches " + ", ".join(f"{n} {PATCHED_VERSIONS[n]}" for n in wrong) + " but found "
             + ", ".join(f"{n} {v}" for n, v in wrong.items()) + ": check each patch against the new version, "
             "then update PATCHED_VERSIONS (or set SOUDAN_SPEEDUPS=none to run without them)")
-
-UNUSED_GINZA_PIPES = ("ner", "morphologizer", "compound_splitter", "bunsetu_recognizer")
-ON_DEMAND_GINZA_PIPES = ("tok2vec", "parser")
-
-_load_full_model = SpacyNLP.load_model
-
-
-def _load_tokenizer_and_vectors(spacy_model_name: str) -> SpacyModel:
-    model = _load_full_model(spacy_model_name)
-    for name in UNUSED_GINZA_PIPES:
-        if name in model.model.pipe_names:
-            model.model.remove_pipe(name)
-    for name in ON_DEMAND_GINZA_PIPES:
-        if name in model.model.pipe_names:
-            model.model.disable_pipe(name)
-    return model
-
-
-def parse(nlp, text: str):
-    """The text tokenized and dependency-parsed by the disabled GiNZA components."""
-    doc = nlp.make_doc(text)
-    for name in ON_DEMAND_GINZA_PIPES:
-        doc = nlp.get_pipe(name)(doc)
-    return doc
-
 
 _VALIDATORS: Dict[str, Any] = {}
 _validate = jsonschema.validate
@@ -509,8 +484,6 @@ def install() -> None:
     names = selected()
     if names:
         check_versions()
-    if "ginza" in names:
-        SpacyNLP.load_model = staticmethod(_load_tokenizer_and_vectors)
     if "jsonschema" in names:
         # rasa.core.actions.action imports ``validate`` from jsonschema at call time.
         jsonschema.validate = _validate_with_cached_validator
@@ -523,3 +496,6 @@ def install() -> None:
         _install_fast_request_json()
     if "textmodels" in names:
         _install_text_models()
+    if names not in _LOGGED:  # said once per process, so the patching is never silent
+        _LOGGED.append(names)
+        logger.info("bot/nlu/rasa_speedups.py installed: %s (SOUDAN_SPEEDUPS)", ", ".join(names) or "none")

@@ -33,11 +33,10 @@ def load_examples(nlu_dir: Path):
 
 def samples_for(texts):
     """bot.nlu.text_models Samples built from GiNZA's tokenizer and vectors (no parser), as in the pipeline."""
-    import spacy
-    from bot.nlu.rasa_speedups import ON_DEMAND_GINZA_PIPES, UNUSED_GINZA_PIPES
+    from bot.nlu import ginza_pipeline
     from bot.nlu.text_models import sample_from_doc
 
-    nlp = spacy.load("ja_ginza", exclude=list(UNUSED_GINZA_PIPES), disable=list(ON_DEMAND_GINZA_PIPES))
+    nlp = ginza_pipeline.load()
     return [sample_from_doc(text, doc) for text, doc in zip(texts, nlp.pipe(texts, batch_size=256))]
 
 

@@ -174,7 +174,7 @@ def reread(parse: dict, nlp) -> dict:
     from bot.core.danger import detect, kind_entities, parse_from_doc
     from bot.core.directory import get_directory
     from bot.core.lexicon import crisis_lexicon, lexicon_entities, tokens_from_doc
-    from bot.nlu.rasa_speedups import parse as parse_text
+    from bot.nlu.ginza_pipeline import parse as parse_text
     from bot.core.routing import guard_intent
     text = parse.get("text") or ""
     tokens = tokens_from_doc(nlp.make_doc(text))
@@ -195,10 +195,8 @@ def replay(path: Path, limits: Thresholds = DEFAULT, reread_lexicons: bool = Tru
     nlp = None
     if reread_lexicons:
         from bot.core.lexicon import all_lexicons, tokens_from_doc
-        from rasa.nlu.utils.spacy_utils import SpacyNLP
-        from bot.nlu import rasa_speedups
-        rasa_speedups.install()
-        nlp = SpacyNLP.load_model("ja_ginza").model
+        from bot.nlu import ginza_pipeline
+        nlp = ginza_pipeline.load()
         for lexicon in all_lexicons():
             lexicon.use_tokenizer(lambda t: tokens_from_doc(nlp.make_doc(t)))
     results = {}

@@ -119,12 +119,11 @@ def _trained_text_models():
 
 
 def test_the_trained_model_scores_the_evaluation_texts_the_same():
-    from rasa.nlu.utils.spacy_utils import SpacyNLP
-
+    from bot.nlu import ginza_pipeline
     from bot.nlu.text_models import sample_from_doc
     from bot.core.textnorm import normalize_text
     rasa_speedups.install()
-    nlp = SpacyNLP.load_model("ja_ginza").model
+    nlp = ginza_pipeline.load()
     models = _trained_text_models()
     assert rasa_speedups.fast_features(models.features) is not None
     texts = []

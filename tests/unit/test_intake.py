@@ -1,12 +1,13 @@
 """The intake form read from bot/intake.yml: natural answers, commands, phone numbers, and the
-domain declaring exactly the form the data describes. Words with their negation are given as the
+domain's form derived from it (bot/tools/intake_domain.py). Words with their negation are given as the
 NLU gives them (bot.core.words); the same readings through the real model: tests/e2e/test_intake_typed.py."""
 import pytest
 import yaml
 
 from bot import PROJECT_ROOT
 from bot.core.intake import (SKIPPED, consent_is_conditional, form, item_named, parse_phone, read_answer,
-                        relation_from_consulter_answer)
+                             relation_from_consulter_answer)
+from bot.tools.intake_domain import FORM_NAME, form_domain, write
 
 
 def words(*pairs):
@@ -111,11 +112,27 @@ def test_send_now_is_offered_from_the_third_question():
     assert "これで送る" not in first and "これで送る" in third
 
 
-def test_the_domain_declares_exactly_the_form_of_the_data():
-    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-    assert domain["forms"]["handoff_form"]["required_slots"] == list(form().slots)
+def test_the_domain_form_is_derived_from_the_data_and_written_nowhere_else():
+    derived = form_domain()
+    assert derived["forms"][FORM_NAME]["required_slots"] == list(form().slots)
+    assert list(derived["slots"]) == list(form().slots)
+    assert derived["actions"] == [f"validate_{FORM_NAME}"] + [f"action_ask_{slot}" for slot in form().slots]
     for slot in form().slots:
-        assert f"action_ask_{slot}" in domain["actions"], slot
-        conditions = [c for m in domain["slots"][slot]["mappings"] for c in m.get("conditions", [])]
-        assert all(c == {"active_loop": "handoff_form", "requested_slot": slot} for c in conditions), slot
-    assert not [r for r in domain["responses"] if r.removeprefix("utter_ask_") in form().slots]
+        mappings = derived["slots"][slot]["mappings"]
+        assert all(m["conditions"] == [{"active_loop": FORM_NAME, "requested_slot": slot}] for m in mappings), slot
+    hand_written = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    assert not set(form().slots) & set(hand_written["slots"])
+    assert "forms" not in hand_written
+    assert not [a for a in hand_written["actions"] if a.startswith("action_ask_") or a.startswith("validate_")]
+    assert not [r for r in hand_written["responses"] if r.removeprefix("utter_ask_") in form().slots]
+
+
+def test_the_derived_domain_is_rewritten_only_when_it_changes(tmp_path):
+    assert write(tmp_path) == ["domain.yml", "intake_form.yml"]
+    made = yaml.safe_load((tmp_path / "intake_form.yml").read_text(encoding="utf-8"))
+    assert made == form_domain()
+    assert (tmp_path / "domain.yml").read_text(encoding="utf-8") == (PROJECT_ROOT / "domain.yml").read_text(
+        encoding="utf-8")
+    assert write(tmp_path) == []
+    (tmp_path / "intake_form.yml").write_text("edited by hand", encoding="utf-8")
+    assert write(tmp_path) == ["intake_form.yml"]

@@ -4,7 +4,7 @@ from bot.core.clock import JST, now
 from bot.core.directory import get_directory
 from bot.core.hours import describe_hours, is_open, next_opening
 from bot.core.replies import agency_card, crisis_message, out_of_scope_message, service_unavailable_text, unavailable_messages
-from bot.core.summary import build_summary, read_back_text, redact
+from bot.core.summary import ANONYMOUS_KEYS, anonymous_summary, build_summary, read_back_text, redact
 
 SUNDAY_3AM = datetime(2026, 11, 29, 3, 0, tzinfo=JST)
 MONDAY_10AM = datetime(2026, 11, 30, 10, 0, tzinfo=JST)
@@ -125,6 +125,19 @@ def test_summary_with_consent_and_read_back():
     assert summary["wish"]["name"] is None and summary["reception"]["anonymous"] is True
     text = read_back_text(summary)
     assert "090-1234-5678" in text and "高齢・介護" in text
+
+
+def test_retention_keeps_what_a_summary_without_consent_keeps():
+    """One definition of the anonymous minimum: purging a consented summary leaves the same keys,
+    and none of the resident's answers, as a summary made without consent."""
+    common = dict(received_at=MONDAY_10AM, channel="web", fields=["elderly"], main_field="elderly", urgency="medium",
+                  urgency_phrases=["心配"], crisis_kinds=[], route="kakehashi", route_reason="x", agency_name="y",
+                  slots={"wish_urgency": "数日のうち", "contact_name": "山田", "consulter": "家族"})
+    purged = anonymous_summary(build_summary(consent="yes", **common))
+    without_consent = build_summary(consent="no", **common)
+    assert set(purged) == set(without_consent) == set(ANONYMOUS_KEYS)
+    assert purged["urgency"]["resident_wish"] is None
+    assert "山田" not in str(purged) and "数日のうち" not in str(purged)
 
 
 def test_redact_contact_details():

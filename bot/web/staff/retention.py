@@ -11,12 +11,11 @@ import sqlite_utils
 
 from bot.core.clock import now, stamp
 from bot.core.store import add_event, transaction
+from bot.core.summary import anonymous_summary
 from bot.web.line import contact as line_contact
 
 SYSTEM_RETENTION = "system:retention"
 DEFAULT_RETENTION_DAYS = 365
-# What stays of a summary after retention: the same anonymous minimum the bot keeps without consent.
-ANONYMOUS_SUMMARY_KEYS = ("reception", "fields", "urgency", "consent", "consent_label", "suggested_agency")
 
 
 def default_days() -> int:
@@ -27,10 +26,6 @@ def default_days() -> int:
     except ValueError:
         return DEFAULT_RETENTION_DAYS
     return days if days >= 1 else DEFAULT_RETENTION_DAYS
-
-
-def anonymous_summary(summary: dict) -> dict:
-    return {k: summary[k] for k in ANONYMOUS_SUMMARY_KEYS if k in summary}
 
 
 def purge_before(days: int) -> datetime:
