@@ -246,13 +246,20 @@ def _parse_hours(raw: object, where: str) -> Hours:
                  closed_on_national_holidays=on_holidays, closed_days=closed_days)
 
 
+def _keyed_records(records, key: str, kind: str, file: str, known: dict):
+    """(key, where, record) for each record of a list, refusing a missing or repeated key; the
+    caller adds each record to ``known`` under its key."""
+    for raw in records or []:
+        name = _require(raw, key, kind)
+        where = f"{file}/{name}"
+        if name in known:
+            raise DirectoryError(f"{where}: duplicate {key}")
+        yield name, where, raw
+
+
 def parse_agencies(data: dict) -> Tuple[Dict[str, Agency], CityHall]:
     agencies: Dict[str, Agency] = {}
-    for raw in data.get("agencies") or []:
-        slug = _require(raw, "slug", "agency")
-        where = f"agencies.yml/{slug}"
-        if slug in agencies:
-            raise DirectoryError(f"{where}: duplicate slug")
+    for slug, where, raw in _keyed_records(data.get("agencies"), "slug", "agency", "agencies.yml", agencies):
         agencies[slug] = Agency(
             slug=slug,
             name=_require(raw, "name", where),
@@ -291,11 +298,7 @@ def parse_agencies(data: dict) -> Tuple[Dict[str, Agency], CityHall]:
 
 def parse_hotlines(data: dict, agencies: Dict[str, Agency]) -> Tuple[Dict[str, Hotline], Dict[str, "CrisisKind"]]:
     hotlines: Dict[str, Hotline] = {}
-    for raw in data.get("hotlines") or []:
-        hid = _require(raw, "id", "hotline")
-        where = f"hotlines.yml/{hid}"
-        if hid in hotlines:
-            raise DirectoryError(f"{where}: duplicate id")
+    for hid, where, raw in _keyed_records(data.get("hotlines"), "id", "hotline", "hotlines.yml", hotlines):
         alt = raw.get("alt_number")
         hotlines[hid] = Hotline(
             id=hid,

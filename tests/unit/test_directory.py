@@ -18,6 +18,7 @@ def test_all_six_agencies_with_seed_phones():
     # Numbers as the city's page gives them (shared/seeds).
     seed = (DIRECTORY_DIR.parent.parent / "shared" / "seeds").glob("*.txt")
     text = "".join(p.read_text(encoding="utf-8") for p in seed)
+    assert text, "the city's page is read from ../shared/seeds beside the repository (as CI has it)"
     for agency in d.agencies.values():
         assert agency.phone in text, agency.slug
         assert agency.address.split("（")[0].replace("北斗市", "") in text, agency.slug
@@ -102,6 +103,17 @@ def test_a_heading_naming_an_unknown_line_is_an_error():
     data["crisis_kinds"]["fire"]["heading"] = "すぐ{no_such_line}番へ"
     with pytest.raises(DirectoryError, match="no_such_line"):
         parse_hotlines(data, agencies)
+
+
+def test_a_repeated_slug_or_hotline_id_is_an_error():
+    agencies = raw("agencies.yml")
+    agencies["agencies"].append(copy.deepcopy(agencies["agencies"][0]))
+    with pytest.raises(DirectoryError, match="duplicate slug"):
+        parse_agencies(agencies)
+    hotlines = raw("hotlines.yml")
+    hotlines["hotlines"].append(copy.deepcopy(hotlines["hotlines"][0]))
+    with pytest.raises(DirectoryError, match="duplicate id"):
+        parse_hotlines(hotlines, get_directory().agencies)
 
 
 def test_tel_uri():
