@@ -11,6 +11,8 @@ WEB_VENV := .venv-web
 RASA_PY := $(RASA_VENV)/bin/python
 WEB_PY := $(WEB_VENV)/bin/python
 MODEL := models/soudan.tar.gz
+# Where config.yml's SpacyNLP loads GiNZA from (read from config.yml, its one home).
+GINZA_PIPELINE := $(shell sed -n 's/^ *model: *//p' config.yml | head -1)
 TRAINING_INPUTS := $(shell find data -name "*.yml" 2>/dev/null) domain.yml config.yml bot/nlu/rasa_components.py \
   bot/nlu/text_models.py bot/lexicons/crisis.yml
 DATA ?=
@@ -39,7 +41,7 @@ $(WEB_VENV)/.installed: requirements/web.txt requirements/web-constraints.txt
 	$(WEB_PY) -m pip install -q -r requirements/web.txt -c requirements/web-constraints.txt
 	@touch $@
 
-setup: $(RASA_VENV)/.installed $(WEB_VENV)/.installed
+setup: $(RASA_VENV)/.installed $(WEB_VENV)/.installed $(GINZA_PIPELINE)/meta.json
 
 # Chromium and Japanese fonts for the browser tests (Debian packages).
 system-deps:
@@ -68,9 +70,7 @@ $(AXE_JS):
 	npm install --prefix tests/browser --no-save --no-audit --no-fund --loglevel=error axe-core@$(AXE_VERSION)
 	@test -f $@
 
-# GiNZA without the components the project does not use, saved where config.yml's SpacyNLP points
-# (bot/nlu/ginza_pipeline.py); built again after an upgrade of the Rasa environment.
-GINZA_PIPELINE := $(shell sed -n 's/^ *model: *//p' config.yml | head -1)
+# GiNZA as the pipeline uses it (bot/nlu/ginza_pipeline.py), saved by set-up.
 $(GINZA_PIPELINE)/meta.json: config.yml bot/nlu/ginza_pipeline.py $(RASA_VENV)/.installed
 	$(RASA_PY) -m bot.nlu.ginza_pipeline
 	@touch $@
@@ -115,7 +115,7 @@ pytest: setup system-deps browser-deps scale-deps $(MODEL)
 test: setup system-deps $(MODEL) validate test-stories pytest
 
 # Cross-validation of the intent classifier on the project's examples (bot/tools/crossval.py; a few minutes).
-crossval: setup ginza-pipeline
+crossval: setup
 	$(RASA_PY) -m bot.tools.crossval --folds $(or $(FOLDS),3)
 
 eval: setup $(MODEL)
