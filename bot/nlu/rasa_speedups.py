@@ -36,14 +36,8 @@ Measured for 3-6 (A/B back to back, same stack, load average 3.2-3.9 from other 
 answer 58 -> 44 ms for one resident and 64 -> 50 ms at 20; the 1577 evaluation parses and all test
 stories unchanged (docs/performance.md).
 
-7. Text models (bot.nlu.text_models, our own code, not Rasa's): every message went through three
-   scikit-learn TfidfVectorizers and four sparse products, whose per-call work (input checks, the
-   ``idf_`` property rebuilt from a diagonal matrix, sparse matrices built and stacked) cost more
-   than the features themselves. The fitted vocabularies and idf are read once per model; each text
-   is counted, weighted and normalised as scikit-learn 1.1.3 does (same operations in the same
-   order), and the weights are multiplied in scipy's order, so the scores are the same to the last
-   bit. Training still uses scikit-learn (the stored model does not change). The file is not a
-   training input (Makefile), so changing it does not make the model retrain.
+7. Text models: not a patch. ``textmodels`` switches on the prediction-time features of
+   bot/nlu/fast_features.py (our own code, used by ``TextModels.predict``).
 
 ``SOUDAN_SPEEDUPS`` (default ``all``) names the ones to install, comma-separated, or ``none``:
 for A/B measurements only (jsonschema, events, graph, json, textmodels).
@@ -52,25 +46,24 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
-import weakref
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 import jsonschema
-import numpy as np
 from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
+
+from bot.nlu import fast_features
 
 logger = logging.getLogger(__name__)
 NAMES = ("jsonschema", "events", "graph", "json", "textmodels")
 _LOGGED: List[Tuple[str, ...]] = []
 # The patches replace internals of these exact versions (requirements/rasa-constraints.txt). After an
 # upgrade, check each patch against the new code, run tests/actions/test_speedups.py, then update.
-PATCHED_VERSIONS = {"rasa": "3.6.21", "jsonschema": "4.17.3", "scikit-learn": "1.1.3"}
+PATCHED_VERSIONS = {"rasa": "3.6.21", "jsonschema": "4.17.3"}
 
 
 class UnpatchedVersion(RuntimeError):
-    """Rasa, jsonschema or scikit-learn is not the version the speed-ups were written for."""
+    """Rasa or jsonschema is not the version the speed-ups were written for."""
 
 
 def check_versions(installed=None) -> None:
@@ -282,196 +275,6 @@ def _install_fast_request_json() -> None:
     EndpointConfig.session = session
 
 
-# -- 7. the text models without scikit-learn's per-call work -----------------------------------------
-
-class _Vocabulary:
-    """One fitted TfidfVectorizer applied to one text: its analyzer, vocabulary and idf read once."""
-
-    def __init__(self, vectorizer) -> None:
-        self.analyze = vectorizer.build_analyzer()
-        self.vocabulary = vectorizer.vocabulary_
-        self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
-        self.sublinear_tf = bool(vectorizer.sublinear_tf)
-        self.width = len(self.vocabulary)
-
-    @staticmethod
-    def supports(vectorizer) -> bool:
-        """The settings this class reproduces; any other vectorizer keeps scikit-learn's path."""
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        return (type(vectorizer) is TfidfVectorizer and hasattr(vectorizer, "vocabulary_")
-                and vectorizer.input == "content" and vectorizer.analyzer in ("char", "char_wb", "word")
-                and vectorizer.norm == "l2" and vectorizer.use_idf and not vectorizer.binary
-                and vectorizer.dtype in (np.float64, float))
-
-    def row(self, text: str) -> Tuple[np.ndarray, np.ndarray]:
-        """(columns, values) of the text's tf-idf row in the order ``transform`` leaves them:
-        columns descending (scipy's product with the idf diagonal reverses the sorted counts)."""
-        vocabulary, counts = self.vocabulary, {}
-        for feature in self.analyze(text):
-            column = vocabulary.get(feature)
-            if column is not None:
-                counts[column] = counts.get(column, 0) + 1
-        columns = np.array(sorted(counts, reverse=True), dtype=np.intp)
-        values = np.array([counts[c] for c in columns.tolist()], dtype=np.float64)
-        if self.sublinear_tf:
-            np.log(values, values)
-            values += 1
-        values = values * self.idf[columns]
-        total = 0.0
-        for value in values.tolist():  # scikit-learn's l2 norm adds the squares in stored order
-            total += value * value
-        if total != 0.0:
-            values /= math.sqrt(total)
-        return columns, values
-
-
-class _Dense:
-    """What ``(X @ weights).todense()`` needs from a product."""
-
-    def __init__(self, array: np.ndarray) -> None:
-        self.array = array
-
-    def todense(self) -> np.ndarray:
-        return self.array
-
-
-_FULL_ROWS: Dict[int, Tuple[Any, Optional[np.ndarray]]] = {}  # id -> (weak reference, view)
-
-
-def _full_rows(weights) -> Optional[np.ndarray]:
-    """A csr matrix of two labels or more that stores every entry in order (the intent weights) as
-    the dense array it is, a view of its data without a copy; None for any other matrix. (With one
-    label numpy would sum the column pairwise, not in scipy's order.)"""
-    known = _FULL_ROWS.get(id(weights))
-    if known is not None and known[0]() is weights:
-        return known[1]
-    rows, labels = weights.shape
-    # nnz == rows * labels, equal row lengths and sorted indices: every row holds 0..labels-1
-    full = (labels >= 2 and weights.nnz == rows * labels and weights.has_sorted_indices
-            and np.array_equal(weights.indptr, np.arange(0, rows * labels + 1, labels)))
-    view = weights.data.reshape(rows, labels) if full else None
-    key = id(weights)
-    _FULL_ROWS[key] = (weakref.ref(weights, lambda _ref: _FULL_ROWS.pop(key, None)), view)
-    return view
-
-
-class _Rows:
-    """Feature rows of a few texts, each (columns, values) in the order ``Features.transform``
-    stores them. ``rows @ weights`` is the sparse product with each sum taken in scipy's order (the
-    row's entries in stored order), so the result is bit for bit the same."""
-
-    def __init__(self, rows: List[Tuple[np.ndarray, np.ndarray]], width: int) -> None:
-        self.rows = rows
-        self.shape = (len(rows), width)
-
-    def tocsr(self):
-        from scipy import sparse
-        indptr = np.cumsum([0] + [len(c) for c, _ in self.rows])
-        columns = np.concatenate([c for c, _ in self.rows]) if self.rows else np.zeros(0, dtype=np.intp)
-        values = np.concatenate([v for _, v in self.rows]) if self.rows else np.zeros(0)
-        return sparse.csr_matrix((values, columns, indptr), shape=self.shape)
-
-    def __matmul__(self, weights) -> _Dense:
-        from scipy import sparse
-        if not sparse.isspmatrix_csr(weights) or weights.shape[0] != self.shape[1]:
-            return _Dense(np.asarray((self.tocsr() @ weights).todense()))
-        labels = weights.shape[1]
-        out = np.zeros((len(self.rows), labels), dtype=np.result_type(weights.dtype, np.float64))
-        full = _full_rows(weights)
-        if full is not None:  # numpy sums (n, labels >= 2) over the first axis row after row: scipy's order
-            for i, (columns, values) in enumerate(self.rows):
-                out[i] = (values[:, None] * full[columns]).sum(axis=0)
-            return _Dense(out)
-        indptr, indices, data = weights.indptr, weights.indices, weights.data
-        for i, (columns, values) in enumerate(self.rows):
-            starts = indptr[columns]
-            lengths = indptr[columns + 1] - starts
-            # positions in ``data`` of every weight of every column of the row, row after row
-            positions = np.arange(int(lengths.sum())) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-            # bincount adds in input order: each label's sum runs over the row's entries in stored order
-            out[i] = np.bincount(indices[positions], weights=np.repeat(values, lengths) * data[positions],
-                                 minlength=labels)
-        return _Dense(out)
-
-
-class _FastFeatures:
-    """Stands in for a fitted ``bot.nlu.text_models.Features`` at prediction time."""
-
-    def __init__(self, features) -> None:
-        self.blocks = [(_Vocabulary(features.chars), "folded"), (_Vocabulary(features.reading), "reading"),
-                       (_Vocabulary(features.words), "norms")]
-        self.dims = features.dims
-        self.vector_weight = features.vector_weight
-        self.width = sum(block.width for block, _ in self.blocks) + self.dims
-
-    @staticmethod
-    def supports(features) -> bool:
-        return all(_Vocabulary.supports(getattr(features, name, None)) for name in ("chars", "reading", "words"))
-
-    def _vector(self, sample) -> Tuple[np.ndarray, np.ndarray]:
-        # as Features.transform: the mean word vector, unit length times vector_weight, in float32
-        row = np.zeros(self.dims, dtype=np.float32)
-        if sample.vector is not None and len(sample.vector) == self.dims:
-            norm = float(np.linalg.norm(sample.vector)) or 1.0
-            row[:] = sample.vector / norm * self.vector_weight
-        columns = np.flatnonzero(row)
-        return columns, row[columns].astype(np.float64)
-
-    def transform(self, samples) -> _Rows:
-        rows = []
-        for sample in samples:
-            parts, offset = [], 0
-            for block, attribute in self.blocks:
-                columns, values = block.row(getattr(sample, attribute))
-                parts.append((columns + offset, values))
-                offset += block.width
-            if self.dims:
-                columns, values = self._vector(sample)
-                parts.append((columns + offset, values))
-            rows.append((np.concatenate([c for c, _ in parts]), np.concatenate([v for _, v in parts])))
-        return _Rows(rows, self.width)
-
-
-class _WithFastFeatures:
-    """The text models seen with fast features: ``TextModels.predict`` runs unchanged on it."""
-
-    def __init__(self, models, features: _FastFeatures) -> None:
-        self._models = models
-        self.features = features
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._models, name)
-
-
-_FAST_FEATURES: "weakref.WeakKeyDictionary[Any, Optional[_FastFeatures]]" = weakref.WeakKeyDictionary()
-_TEXT_MODELS: Dict[str, Any] = {}
-
-
-def fast_features(features) -> Optional[_FastFeatures]:
-    """The fast stand-in for a fitted Features (made once per object), or None when unsupported."""
-    try:
-        return _FAST_FEATURES[features]
-    except KeyError:
-        made = _FastFeatures(features) if _FastFeatures.supports(features) else None
-        _FAST_FEATURES[features] = made
-        return made
-
-
-def predict_text_models(models, samples):
-    """``TextModels.predict`` with the fast features (scikit-learn's path when not supported)."""
-    fast = fast_features(models.features)
-    if fast is None:
-        return _TEXT_MODELS["predict"](models, samples)
-    return _TEXT_MODELS["predict"](_WithFastFeatures(models, fast), samples)
-
-
-def _install_text_models() -> None:
-    from bot.nlu.text_models import TextModels
-    if TextModels.predict is not predict_text_models:
-        _TEXT_MODELS["predict"] = TextModels.predict  # scikit-learn's path, for the tests' comparison
-        TextModels.predict = predict_text_models
-
-
 def selected(environ=os.environ) -> Tuple[str, ...]:
     value = environ.get("SOUDAN_SPEEDUPS", "all").strip().lower()
     if value in ("", "all"):
@@ -484,6 +287,8 @@ def install() -> None:
     names = selected()
     if names:
         check_versions()
+    if "textmodels" in names:
+        fast_features.check_version()  # before anything is patched, like the others
     if "jsonschema" in names:
         # rasa.core.actions.action imports ``validate`` from jsonschema at call time.
         jsonschema.validate = _validate_with_cached_validator
@@ -495,7 +300,7 @@ def install() -> None:
     if "json" in names:
         _install_fast_request_json()
     if "textmodels" in names:
-        _install_text_models()
+        fast_features.switch_on()
     if names not in _LOGGED:  # said once per process, so the patching is never silent
         _LOGGED.append(names)
         logger.info("bot/nlu/rasa_speedups.py installed: %s (SOUDAN_SPEEDUPS)", ", ".join(names) or "none")

@@ -19,6 +19,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from bot.core.textnorm import fold_kana
+from bot.nlu.fast_features import for_prediction
 
 
 @dataclass
@@ -161,7 +162,7 @@ class TextModels:
         return self
 
     def predict(self, samples: Sequence[Sample]) -> List[dict]:
-        X = self.features.transform(samples)
+        X = for_prediction(self.features).transform(samples)
         danger = self.danger.predict(X)
         kinds = self.kinds.predict(X)
         fields = self.fields.predict(X)

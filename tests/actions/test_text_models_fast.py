@@ -1,4 +1,4 @@
-"""The text models' fast path (bot/nlu/rasa_speedups.py, 7.) gives scikit-learn's scores bit for bit:
+"""The text models' fast path (bot/nlu/fast_features.py) gives scikit-learn's scores bit for bit:
 on a small model fitted here (every feature kind, word vectors, texts with no known feature) and
 on the trained model with GiNZA's samples of the project's evaluation texts."""
 import json
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.nlu import rasa_speedups
+from bot.nlu import fast_features, rasa_speedups
 from bot.tools.evaluate import MODEL
 from bot.nlu.text_models import Sample, TextModels
 
@@ -48,9 +48,18 @@ def _sample(text: str, rng) -> Sample:
 
 def _scores(models, samples, predict):
     """Every model's raw probabilities (not rounded) through ``predict``'s features."""
-    features = rasa_speedups.fast_features(models.features) if predict == "fast" else models.features
+    features = fast_features.fast_features(models.features) if predict == "fast" else models.features
     X = features.transform(samples)
     return np.hstack([m.scores(X) for m in (models.intents.model, models.danger, models.kinds, models.fields)])
+
+
+def _predict_with_scikit_learn(models, samples):
+    """``TextModels.predict`` with the fast path switched off (then on again, as Rasa runs)."""
+    fast_features.switch_off()
+    try:
+        return models.predict(samples)
+    finally:
+        fast_features.switch_on()
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +74,7 @@ def small():
 
 def test_fast_scores_are_scikit_learns_bit_for_bit_on_a_fitted_model(small):
     models, samples = small
-    assert rasa_speedups.fast_features(models.features) is not None
+    assert fast_features.fast_features(models.features) is not None
     assert models.features.dims == 8 and any(s.vector is None for s in samples)
     for sample in samples:  # one text at a time, as the pipeline calls it
         expected, got = _scores(models, [sample], "sklearn"), _scores(models, [sample], "fast")
@@ -76,7 +85,7 @@ def test_fast_scores_are_scikit_learns_bit_for_bit_on_a_fitted_model(small):
 
 def test_fast_feature_rows_are_the_tfidf_rows(small):
     models, samples = small
-    fast = rasa_speedups.fast_features(models.features)
+    fast = fast_features.fast_features(models.features)
     expected, got = models.features.transform(samples), fast.transform(samples).tocsr()
     assert expected.shape == got.shape
     assert np.array_equal(expected.indptr, got.indptr)
@@ -88,27 +97,35 @@ def test_fast_feature_rows_are_the_tfidf_rows(small):
 def test_predict_goes_through_the_fast_path_and_answers_the_same(small, monkeypatch):
     models, samples = small
     rasa_speedups.install()
-    assert TextModels.predict is rasa_speedups.predict_text_models
-    sklearn_predict = rasa_speedups._TEXT_MODELS["predict"]
+    fast = fast_features.fast_features(models.features)
+    assert fast_features.for_prediction(models.features) is fast
     calls = []
-    fast = rasa_speedups.fast_features(models.features)
     monkeypatch.setattr(fast, "transform", lambda s, _t=fast.transform: calls.append(len(s)) or _t(s))
     for sample in samples:
-        assert models.predict([sample]) == sklearn_predict(models, [sample])
+        assert models.predict([sample]) == _predict_with_scikit_learn(models, [sample])
     assert calls == [1] * len(samples)
 
 
 def test_unsupported_features_keep_scikit_learns_path(small):
     models, samples = small
+    fast_features.switch_on()
     odd = pickle.loads(pickle.dumps(models))
     odd.features.words.norm = "l1"  # a setting the fast path does not reproduce
-    assert rasa_speedups.fast_features(odd.features) is None
-    assert rasa_speedups.predict_text_models(odd, samples[:3]) == rasa_speedups._TEXT_MODELS["predict"](odd, samples[:3])
+    assert fast_features.fast_features(odd.features) is None
+    assert fast_features.for_prediction(odd.features) is odd.features
+    assert odd.predict(samples[:3]) == _predict_with_scikit_learn(odd, samples[:3])
+
+
+def test_another_scikit_learn_is_refused_loudly():
+    with pytest.raises(fast_features.UnsupportedVersion):
+        fast_features.check_version("1.2.0")
+    fast_features.check_version()  # the pinned version passes
 
 
 def test_a_pickled_model_stays_as_it_was(small):
     models, samples = small
-    rasa_speedups.predict_text_models(models, samples[:1])
+    fast_features.switch_on()
+    models.predict(samples[:1])
     assert set(vars(pickle.loads(pickle.dumps(models)))) == {"features", "danger", "kinds", "fields", "intents"}
 
 
@@ -125,7 +142,7 @@ def test_the_trained_model_scores_the_evaluation_texts_the_same():
     rasa_speedups.install()
     nlp = ginza_pipeline.load()
     models = _trained_text_models()
-    assert rasa_speedups.fast_features(models.features) is not None
+    assert fast_features.fast_features(models.features) is not None
     texts = []
     for name in ("routing_eval.jsonl", "danger_list.jsonl", "calm_tricky.jsonl"):
         lines = [json.loads(line)["text"] for line in (DATA / name).read_text(encoding="utf-8").splitlines()
@@ -136,4 +153,4 @@ def test_the_trained_model_scores_the_evaluation_texts_the_same():
         text = normalize_text(text)
         sample = sample_from_doc(text, nlp(text))
         assert np.array_equal(_scores(models, [sample], "sklearn"), _scores(models, [sample], "fast")), text
-        assert models.predict([sample]) == rasa_speedups._TEXT_MODELS["predict"](models, [sample])
+        assert models.predict([sample]) == _predict_with_scikit_learn(models, [sample])
