@@ -16,6 +16,7 @@ and both the action server (actions/handoff_actions.py, actions/crisis_actions.p
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -68,11 +69,8 @@ def _local_db():
 
 def _locally(save, *args, **values):
     """``save(db, *args, **values)`` on the SQLite file (one connection, closed after)."""
-    db = _local_db()
-    try:
+    with contextlib.closing(_local_db()) as db:
         return save(db, *args, **values)
-    finally:
-        db.conn.close()
 
 
 def _post(path: str, body: dict) -> dict:

@@ -72,12 +72,8 @@ def create_internal_app(secret: str, rasa_client=None) -> Flask:
     @contextlib.contextmanager
     def one_writer() -> Iterator[sqlite_utils.Database]:
         """The SQLite file (migrated at start, bot.web.serve) for this process's one writer."""
-        with lock:
-            db = store.connect()
-            try:
-                yield db
-            finally:
-                db.conn.close()
+        with lock, contextlib.closing(store.connect()) as db:
+            yield db
 
     @app.before_request
     def check_secret():

@@ -22,6 +22,7 @@ import logging
 import os
 import sqlite3
 import unicodedata
+from contextlib import closing
 from dataclasses import dataclass
 from typing import List, Mapping, Optional
 
@@ -114,11 +115,8 @@ class FollowUp:
             return []
         kept = False
         try:
-            db = connect()
-            try:
+            with closing(connect()) as db:
                 kept = all(contact.remember(db, self.vault, ref, user_id) for ref in refs)
-            finally:
-                db.conn.close()
         except (sqlite3.Error, StoreError) as exc:
             logger.error("line contact not kept: %s", type(exc).__name__)
         logger.info("line contact kept: %s", "yes" if kept else "no")
@@ -165,11 +163,8 @@ class FollowUp:
 
     def forget_user(self, user_id: str, reason: str) -> None:
         try:
-            db = connect()
-            try:
+            with closing(connect()) as db:
                 refs = contact.forget_user(db, self.vault, user_id, reason)
-            finally:
-                db.conn.close()
         except (sqlite3.Error, StoreError) as exc:
             logger.error("line contact not deleted: %s", type(exc).__name__)
             return
