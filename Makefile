@@ -13,7 +13,8 @@ WEB_PY := $(WEB_VENV)/bin/python
 MODEL := models/soudan.tar.gz
 # Where config.yml's SpacyNLP loads GiNZA from (read from config.yml, its one home).
 GINZA_PIPELINE := $(shell sed -n 's/^ *model: *//p' config.yml | head -1)
-TRAINING_INPUTS := $(shell find data -name "*.yml" 2>/dev/null) domain.yml config.yml bot/nlu/rasa_components.py \
+# The domain (domain.yml and the form made from bot/intake.yml) is an input through $(DOMAIN_FILES).
+TRAINING_INPUTS := $(shell find data -name "*.yml" 2>/dev/null) config.yml bot/nlu/rasa_components.py \
   bot/nlu/text_models.py bot/lexicons/crisis.yml
 DATA ?=
 OUT ?= reports/eval.json
@@ -88,7 +89,7 @@ $(DOMAIN_FILES): $(DOMAIN_DIR)/.made ;
 
 domain: $(DOMAIN_DIR)/.made
 
-$(MODEL): $(filter-out domain.yml,$(TRAINING_INPUTS)) $(DOMAIN_FILES) $(GINZA_PIPELINE)/meta.json | $(RASA_VENV)/.installed
+$(MODEL): $(TRAINING_INPUTS) $(DOMAIN_FILES) $(GINZA_PIPELINE)/meta.json | $(RASA_VENV)/.installed
 	@mkdir -p models var
 	@echo "Training the model (a few minutes on 2 cores)..."
 	@start=$$(date +%s); \

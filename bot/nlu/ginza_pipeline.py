@@ -14,6 +14,7 @@ version (an upgrade) or another list makes ``make`` build it again, and the mode
 """
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -56,7 +57,6 @@ def is_current(path: Path) -> bool:
     meta = path / "meta.json"
     if not meta.is_file():
         return False
-    import json
     return json.loads(meta.read_text(encoding="utf-8")).get(SOURCE_KEY) == made_from()
 
 
